@@ -1,0 +1,1 @@
+"""The `interp` command line (installed as the import package `interp_cli`)."""
