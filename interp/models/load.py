@@ -1,0 +1,208 @@
+"""load_model: bundled name, local HF directory or cached hub name -> Model (one code path).
+
+The hub is never contacted: a name must already be in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from interp.errors import InterpError, choices_error
+
+if TYPE_CHECKING:
+    import torch
+
+    from interp.models.model import Model
+
+BUNDLED_MODELS = ("interp-tiny",)
+DTYPES = {
+    "float32": "float32", "fp32": "float32", "float": "float32",
+    "bfloat16": "bfloat16", "bf16": "bfloat16",
+    "float16": "float16", "fp16": "float16", "half": "float16",
+}
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def bundled_dir(name: str) -> Path:
+    """Directory of a bundled model (package data `interp.data/<name>`), whether or not present."""
+    try:
+        from importlib.resources import files
+
+        root = Path(str(files("interp.data")))
+    except (ModuleNotFoundError, TypeError):  # running from a source tree without install
+        root = Path(__file__).resolve().parents[2] / "data"
+    return root / name
+
+
+def resolve_source(source: str | os.PathLike) -> tuple[str, Path | None]:
+    """(display name, local directory or None for a hub name); raises InterpError if unusable."""
+    if isinstance(source, os.PathLike):
+        return str(source), _check_dir(Path(source).expanduser())
+    if not isinstance(source, str) or not source.strip():
+        raise InterpError(
+            f"model source must be a bundled name ({', '.join(BUNDLED_MODELS)}), a local "
+            f"directory or a Hugging Face model name, got {source!r}"
+        )
+    if source in BUNDLED_MODELS:
+        path = bundled_dir(source)
+        if not (path / "config.json").is_file():
+            raise InterpError(
+                f"the bundled model {source!r} is missing from this installation (expected "
+                f"at {path}); reinstall interp or pass a local model directory"
+            )
+        return source, path
+    path = Path(source).expanduser()
+    if path.exists() or not _HUB_ID.match(source) or source.startswith((".", "~")):
+        return source, _check_dir(path)
+    return source, None
+
+
+def _check_dir(path: Path) -> Path:
+    if not path.exists():
+        raise InterpError(f"model directory '{path}' does not exist")
+    if not path.is_dir():
+        raise InterpError(f"'{path}' is not a directory; pass a model directory (save_pretrained)")
+    config = path / "config.json"
+    if not config.is_file():
+        raise InterpError(
+            f"'{path}' has no config.json; pass a directory written by "
+            "model.save_pretrained() and tokenizer.save_pretrained()"
+        )
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InterpError(f"'{config}' is not valid JSON: {_first_line(err)}") from None
+    return path
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """"auto"/None -> cuda if available, else mps, else cpu; else validate the given device."""
+    import torch
+
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InterpError(
+            f"unknown device {device!r}; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InterpError(f"device {device!r} is not available here (no CUDA); use 'auto' or 'cpu'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise InterpError(f"device {device!r} is not available here (no MPS); use 'auto' or 'cpu'")
+    return dev
+
+
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
+    """None/"auto" -> "auto" (checkpoint dtype, float32 if unspecified); names -> torch dtypes."""
+    import torch
+
+    if dtype is None or dtype == "auto":
+        return "auto"
+    if isinstance(dtype, torch.dtype):
+        if not dtype.is_floating_point:
+            raise InterpError(f"dtype {dtype} is not a floating-point type")
+        return dtype
+    if isinstance(dtype, str) and dtype.lower().removeprefix("torch.") in DTYPES:
+        return getattr(torch, DTYPES[dtype.lower().removeprefix("torch.")])
+    raise choices_error("dtype", dtype, ["float32", "bfloat16", "float16"])
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:300]
+
+
+def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    not_found = (
+        f"model {where!r} could not be found locally: it is not a directory and not in the "
+        "Hugging Face cache (interp never downloads); pass a local directory saved with "
+        "save_pretrained()"
+    )
+    try:
+        hf_model = AutoModelForCausalLM.from_pretrained(
+            where, dtype=dtype, local_files_only=True, attn_implementation="eager"
+        )
+    except OSError as err:
+        if not local:
+            raise InterpError(not_found) from None
+        raise InterpError(f"could not load the model in '{where}': {_first_line(err)}") from None
+    except Exception as err:  # noqa: BLE001 - corrupt safetensors, bad model_type, shapes...
+        raise InterpError(f"could not load the model in '{where}': {_first_line(err)}") from None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
+    except Exception as err:  # noqa: BLE001 - any tokenizer failure is a bad directory
+        raise InterpError(
+            f"could not load a tokenizer from '{where}' ({_first_line(err)}); save one beside "
+            "the weights with tokenizer.save_pretrained()"
+        ) from None
+    if len(tokenizer) < 2 or not tokenizer("a b").input_ids:  # transformers 5 builds an empty one
+        raise InterpError(
+            f"no usable tokenizer in '{where}' (it has {len(tokenizer)} tokens); save one "
+            "beside the weights with tokenizer.save_pretrained()"
+        )
+    return hf_model.eval(), tokenizer
+
+
+def load_model(
+    source: str | os.PathLike,
+    device: str | torch.device | None = "auto",
+    dtype: str | torch.dtype | None = None,
+) -> Model:
+    """Load a causal LM and wrap it in a TransformerBridge.
+
+    source: "interp-tiny" (bundled), a local directory written by save_pretrained (str or
+        Path), or a Hugging Face name already in the local cache (never downloaded).
+    device: "auto" (cuda > mps > cpu), "cpu", "cuda", "cuda:1", "mps" or a torch.device.
+    dtype: None (checkpoint dtype; float32 if the checkpoint has none), a torch dtype, or
+        "float32" / "bfloat16" / "float16".
+    Weights stay raw (no norm folding): logits match the HF model's.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    name, path = resolve_source(source)
+    dev = resolve_device(device)
+    want_dtype = resolve_dtype(dtype)
+
+    hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
+
+    from interp.models.facts import facts_from_bridge
+    from interp.models.fingerprint import fingerprint_params
+    from interp.models.model import Model
+
+    try:
+        from transformer_lens.model_bridge import TransformerBridge
+
+        hf_model = hf_model.to(dev)
+        # Hash what HF loaded: the bridge renames modules and adds a zero lm_head bias.
+        hf_params = list(hf_model.named_parameters())
+        bridge = TransformerBridge.boot_transformers(
+            str(path) if path else name,
+            hf_model=hf_model,
+            tokenizer=tokenizer,
+            device=dev,
+            dtype=hf_model.dtype,
+        )
+    except (ValueError, KeyError, NotImplementedError) as err:  # unsupported architecture
+        raise InterpError(
+            f"transformer-lens cannot wrap {name!r} ({type(hf_model).__name__}): "
+            f"{_first_line(err)}"
+        ) from err
+    bridge.eval()
+    facts = facts_from_bridge(bridge)
+    fingerprint = fingerprint_params(hf_params, facts, hf_model.config)
+    return Model(
+        bridge=bridge, tokenizer=bridge.tokenizer, name=name, path=path, device=dev,
+        dtype=hf_model.dtype, facts=facts, fingerprint=fingerprint,
+    )

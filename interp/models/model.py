@@ -1,0 +1,154 @@
+"""Model: a TransformerBridge plus tokenizer, facts and fingerprint, with the few helpers that
+every analysis needs (hook names, raw weight vectors, folded unembedding, tokens, generation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from interp.errors import InterpError
+from interp.models import sites, weights
+from interp.models.facts import ModelFacts
+
+
+class Model:
+    """A loaded model. Build it with `interp.load_model`.
+
+    Attributes: `bridge` (transformer_lens TransformerBridge; raw HF weights, hooks use
+    TransformerLens names), `tokenizer`, `name` (source as given), `path` (local directory or
+    None for a cached hub name), `device`, `dtype`, `facts` (ModelFacts), `fingerprint` (hex
+    str of the checkpoint as loaded; see interp.models.fingerprint).
+    """
+
+    def __init__(
+        self, *, bridge: Any, tokenizer: Any, name: str, path: Path | None,
+        device: torch.device, dtype: torch.dtype, facts: ModelFacts, fingerprint: str,
+    ) -> None:
+        self.bridge = bridge
+        self.tokenizer = tokenizer
+        self.name = name
+        self.path = path
+        self.device = device
+        self.dtype = dtype
+        self.facts = facts
+        self.fingerprint = fingerprint
+        self._hook_names: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        f = self.facts
+        return (
+            f"Model({self.name!r}, {f.architecture}, layers={f.n_layers}, d_model={f.d_model}, "
+            f"d_mlp={f.d_mlp}, device={self.device}, dtype={self.dtype}, "
+            f"fingerprint={self.fingerprint})"
+        )
+
+    @property
+    def hf_model(self) -> torch.nn.Module:
+        """The wrapped HF model (its submodules are now bridge components; run via `bridge`)."""
+        return self.bridge.original_model
+
+    # ---- hook names -------------------------------------------------------------------
+    @property
+    def sites(self) -> list[str]:
+        """Site names valid for this architecture (see interp.models.sites.SITE_DOCS)."""
+        return sites.available_sites(self.facts)
+
+    def hook_name(self, site: str, layer: int) -> str:
+        """Verbatim TransformerLens hook name, e.g. hook_name("mlp_post", 3) ->
+        "blocks.3.mlp.hook_post"; raises InterpError for a bad site or layer."""
+        name = sites.hook_name(self.facts, site, layer)
+        if self._hook_names is None:
+            self._hook_names = frozenset(self.bridge.hook_dict)
+        if name not in self._hook_names:
+            raise InterpError(
+                f"hook {name!r} (site {site!r}) does not exist in this {self.facts.architecture}"
+                " bridge"
+            )
+        return name
+
+    # ---- weights ------------------------------------------------------------------------
+    def neuron_vectors(self, layer: int, side: str = "up") -> Float[Tensor, "d_mlp d_model"]:
+        """Raw MLP weight vectors, one row per neuron, in residual coordinates (read-only view).
+
+        side "up" (TL W_in.T, what the neuron reads), "gate" (TL W_gate.T, gated only) or
+        "down" (TL W_out, what it writes). Norm gains are not folded in; see
+        interp.models.weights.neuron_vectors.
+        """
+        weights.check_unprocessed(self.bridge)
+        return weights.neuron_vectors(self.bridge, self.facts, layer, side)
+
+    def neuron_biases(self, layer: int, side: str = "up") -> Tensor | None:
+        """b_in / b_gate ([d_mlp]) for "up"/"gate", b_out ([d_model]) for "down"; None if absent."""
+        weights.check_unprocessed(self.bridge)
+        return weights.neuron_biases(self.bridge, self.facts, layer, side)
+
+    def folded_unembedding(
+        self, dtype: torch.dtype | None = None
+    ) -> tuple[Float[Tensor, "d_model d_vocab"], Float[Tensor, " d_vocab"]]:
+        """(W_U, b_U): lm_head(final_norm(x)) == normalize_final(x) @ W_U + b_U.
+
+        To decode a direction v: center_for_unembed(v) @ W_U (LayerNorm centres; RMSNorm not).
+        """
+        return weights.folded_unembedding(self.bridge, self.facts, dtype)
+
+    def normalize_final(self, x: Float[Tensor, "... d_model"]) -> Float[Tensor, "... d_model"]:
+        """Scale-free part of the final norm: LayerNorm centres then divides by std; RMSNorm
+        divides by rms. No gain or bias (those live in folded_unembedding)."""
+        return weights.normalize_final(self.bridge, self.facts, x)
+
+    def center_for_unembed(self, v: Float[Tensor, "... d_model"]) -> Float[Tensor, "... d_model"]:
+        """The linear part of the final norm's normalisation: v - mean(v) for LayerNorm, v for
+        RMSNorm. Use before `@ W_U` when decoding a direction rather than a residual state."""
+        return v - v.mean(-1, keepdim=True) if self.facts.norm == "layernorm" else v
+
+    def folded_logits(self, x: Float[Tensor, "... d_model"]) -> Float[Tensor, "... d_vocab"]:
+        """Logits of final residual states through the folded unembedding (== the model's)."""
+        w_u, b_u = self.folded_unembedding(torch.float32)
+        return self.normalize_final(x).float() @ w_u + b_u
+
+    # ---- tokens & running ----------------------------------------------------------------
+    def to_tokens(
+        self, text: str | list[str], prepend_bos: bool | None = None,
+        padding_side: str | None = None,
+    ) -> Int[Tensor, "batch pos"]:
+        """Token ids on the model's device; BOS prepended per the bridge's default unless told."""
+        return self.bridge.to_tokens(text, prepend_bos=prepend_bos, padding_side=padding_side)
+
+    def to_str_tokens(
+        self, text_or_tokens: str | list[str] | Tensor, prepend_bos: bool | None = None
+    ) -> list[str] | list[list[str]]:
+        return self.bridge.to_str_tokens(text_or_tokens, prepend_bos=prepend_bos)
+
+    def to_string(self, tokens: Tensor | list[int]) -> str | list[str]:
+        return self.bridge.to_string(tokens)
+
+    def logits(
+        self, tokens: Int[Tensor, "batch pos"] | str | list[str], *, grad: bool = False,
+        **kwargs: Any,
+    ) -> Float[Tensor, "batch pos d_vocab"]:
+        """Forward through the bridge (active hooks apply). No autograd unless grad=True."""
+        with torch.set_grad_enabled(grad):
+            return self.bridge(tokens, return_type="logits", **kwargs)
+
+    def generate(
+        self, prompt: str | list[str] | Int[Tensor, "batch pos"], max_new_tokens: int = 20, *,
+        do_sample: bool = False, use_cache: bool = True, temperature: float = 1.0,
+        top_k: int | None = None, top_p: float | None = None, stop_at_eos: bool = True,
+        prepend_bos: bool | None = None, **kwargs: Any,
+    ) -> str | list[str] | Int[Tensor, "batch pos"]:
+        """Greedy (default) or sampled generation through the bridge, so active hooks apply
+        at every step. Returns the prompt plus continuation, as text for text input and as
+        token ids for token input (pass return_type="tokens"/"str" to choose). Extra kwargs go
+        to TransformerBridge.generate (e.g. eos_token_id, freq_penalty, stop_strings)."""
+        kwargs.setdefault("verbose", False)
+        with torch.no_grad():
+            return self.bridge.generate(
+                prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
+                use_past_kv_cache=use_cache, temperature=temperature, top_k=top_k, top_p=top_p,
+                stop_at_eos=stop_at_eos, prepend_bos=prepend_bos, **kwargs,
+            )
