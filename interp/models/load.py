@@ -5,9 +5,11 @@ The hub is never contacted: a name must already be in the local Hugging Face cac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +125,19 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+@contextlib.contextmanager
+def _progress_bars(enabled: bool) -> Iterator[None]:
+    """Show or hide transformers' "Loading weights" bar for the duration, then restore."""
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.is_progress_bar_enabled()
+    (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
+
+
 def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -160,6 +175,8 @@ def load_model(
     source: str | os.PathLike,
     device: str | torch.device | None = "auto",
     dtype: str | torch.dtype | None = None,
+    *,
+    progress: bool = False,
 ) -> Model:
     """Load a causal LM and wrap it in a TransformerBridge.
 
@@ -168,6 +185,7 @@ def load_model(
     device: "auto" (cuda > mps > cpu), "cpu", "cuda", "cuda:1", "mps" or a torch.device.
     dtype: None (checkpoint dtype; float32 if the checkpoint has none), a torch dtype, or
         "float32" / "bfloat16" / "float16".
+    progress: show transformers' weight-loading progress bar (useful for large checkpoints).
     Weights stay raw (no norm folding): logits match the HF model's.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -175,7 +193,8 @@ def load_model(
     dev = resolve_device(device)
     want_dtype = resolve_dtype(dtype)
 
-    hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
+    with _progress_bars(progress):
+        hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
 
     from interp.models.facts import facts_from_bridge
     from interp.models.fingerprint import fingerprint_params

@@ -132,6 +132,8 @@ class Model:
         **kwargs: Any,
     ) -> Float[Tensor, "batch pos d_vocab"]:
         """Forward through the bridge (active hooks apply). No autograd unless grad=True."""
+        if isinstance(tokens, Tensor):
+            tokens = tokens.to(self.device)
         with torch.set_grad_enabled(grad):
             return self.bridge(tokens, return_type="logits", **kwargs)
 
@@ -146,6 +148,8 @@ class Model:
         token ids for token input (pass return_type="tokens"/"str" to choose). Extra kwargs go
         to TransformerBridge.generate (e.g. eos_token_id, freq_penalty, stop_strings)."""
         kwargs.setdefault("verbose", False)
+        if isinstance(prompt, Tensor):
+            prompt = prompt.to(self.device)
         with torch.no_grad():
             return self.bridge.generate(
                 prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
