@@ -36,6 +36,16 @@ class Intervention:
         (resid_pre/mid/post, attn_out, mlp_out: units are d_model dimensions).
     index: int, list, slice, 1-D int (or boolean) tensor, or None for every unit.
     positions: "all", "last", int, list, slice or 1-D tensor (see interp.hooks.positions).
+
+    Positions are token indices within each sequence, padding excluded (left-padded rows
+    of a batched generate count from their first real token). Under the KV cache each step
+    runs only the new token, whose position is the cache length, so: "all" covers every
+    position including generated ones; an int p applies once, at the step that computes
+    position p (never at each step's local column 0); "last" is the newest token of each
+    forward call, which under the cache hits every position from the prompt's last token
+    on (cached "last" == uncached slice(prompt_len - 1, None)), while an uncached forward
+    touches only its final position. Cached and uncached generation agree for every spec
+    except "last", and padded slots are never touched.
     """
 
     site: str
