@@ -104,7 +104,7 @@ class _Progress:
         self.enabled, self.what = enabled, what
         self.bar = None
         if enabled and sys.stderr.isatty():
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             self.bar = tqdm(total=total, desc=f"capture {what}", unit="batch", file=sys.stderr)
         elif enabled:

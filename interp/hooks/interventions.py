@@ -128,7 +128,7 @@ def _prepare_value(
         return None
     k = n if isinstance(sel, slice) else len(sel)
     want = (k, *unit_shape)
-    value = torch.as_tensor(op.value)
+    value = torch.as_tensor(op.value).detach()
     if op.kind == "mean" and tuple(value.shape) == (n, *unit_shape):
         value = value[sel]
     try:

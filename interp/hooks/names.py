@@ -25,8 +25,9 @@ def resolve_sites(model: Any, sites: SiteSpec | Sequence[SiteSpec]) -> list[str]
     Each item is a (site, layer) pair, (site, None) for every layer, a bare site name (every
     layer), or a verbatim TransformerLens hook name such as "blocks.0.attn.hook_z".
     """
-    if isinstance(sites, (str, tuple)):
-        sites = [sites]
+    pair = isinstance(sites, tuple) and len(sites) == 2 and not isinstance(sites[1], str)
+    if isinstance(sites, str) or pair:
+        sites = [sites]  # type: ignore[list-item]
     if not sites:
         raise InterpError("no sites given; pass e.g. [('mlp_post', 0)] or ['blocks.0.hook_resid_post']")
     names: list[str] = []

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from interp.errors import InterpError
-from interp.hooks import Activations, all_layers, capture, open_activations
+from interp.hooks import Activations, all_layers, capture, open_activations, resolve_sites
 from interp.hooks.store import CFG_FILE
 
 TEXTS = [
@@ -194,6 +194,9 @@ def test_site_errors(loaded):
         capture(model, [("mlp_post", 0)], [])
     bare = capture(model, ["mlp_post"], TEXTS[:1])
     assert bare.names == all_layers(model, "mlp_post")
+    assert resolve_sites(model, ("mlp_post", 1)) == ["blocks.1.mlp.hook_post"]
+    names = ("blocks.0.hook_resid_post", "blocks.1.attn.hook_z")
+    assert resolve_sites(model, names) == list(names)
 
 
 def test_progress_lines_when_not_a_tty(loaded, capsys):
