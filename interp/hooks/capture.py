@@ -153,7 +153,9 @@ def capture(
         at ~256 MiB per shard. dtype: storage dtype (default: the model's).
     max_length: truncate longer sequences (default the model's n_ctx).
     Batches are right-padded and run without gradients, stopping after the last needed
-    block; active interventions apply. Padded slots hold zeros and mask False.
+    block; active interventions apply. Padded slots hold zeros and mask False. Attention
+    patterns keep TransformerLens' [batch, head, query, key] layout (positions select
+    queries; `Activations.flat` does not apply to them).
     """
     from interp.models.load import resolve_dtype
 

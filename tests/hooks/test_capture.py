@@ -77,6 +77,18 @@ def test_positions_last_and_index(loaded):
     assert sliced.positions[0].tolist() == [1, 3, 5]
 
 
+def test_attention_pattern_layout(loaded):
+    model = loaded("gpt2")
+    name = model.hook_name("attn_pattern", 0)
+    full = capture(model, [("attn_pattern", 0)], TEXTS[:2], batch_size=1)
+    last = capture(model, [("attn_pattern", 0)], TEXTS[:2], positions="last")
+    _, cache = model.bridge.run_with_cache(model.to_tokens(TEXTS[1]), names_filter=[name])
+    n = cache[name].shape[-1]
+    assert full[name].shape[:2] == (2, 4) and full[name].shape[2] == full[name].shape[3]
+    torch.testing.assert_close(full[name][1, :, :n, :n], cache[name][0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(last[name][1, :, 0, :n], cache[name][0, :, -1], atol=1e-6, rtol=0)
+
+
 def test_token_inputs(loaded):
     model = loaded("gpt2")
     name = model.hook_name("mlp_post", 0)
