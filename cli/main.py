@@ -1,21 +1,50 @@
-"""Entry point of the `interp` command (placeholder; argument wiring only, no logic)."""
+"""Entry point of the `interp` command: argument wiring only, no logic.
+
+Each subcommand lives in its own module exposing `add_parser(subparsers)`; the chosen
+module's `run(args)` is imported only when it runs, so `interp --help` stays fast (no torch,
+no transformer-lens). Any `InterpError` becomes one `error: ...` line and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+
+from interp import __version__
+
+SUBCOMMANDS = ("info",)
+"""Modules under interp_cli, one per subcommand."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(
-        prog="interp", description="Mechanistic-interpretability toolkit."
+    parser = argparse.ArgumentParser(
+        prog="interp",
+        description="Mechanistic interpretability for transformer language models.",
     )
+    parser.add_argument("--version", action="version", version=f"interp {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"interp_cli.{name}").add_parser(subparsers)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from interp.errors import InterpError
+
+    try:
+        return int(args.run(args) or 0)
+    except InterpError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,30 @@
+"""`interp info`: print a model's facts, fingerprint and hook sites."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from interp_cli.options import add_model_options, load_model_from
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("info", help="print a model's facts, fingerprint and sites",
+                                   description=__doc__)
+    add_model_options(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model_from(args)
+    info = {"model": model.name, "path": str(model.path), "fingerprint": model.fingerprint,
+            "device": str(model.device), "dtype": str(model.dtype).removeprefix("torch."),
+            **model.facts.to_dict(), "sites": ", ".join(model.sites)}
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    width = max(len(key) for key in info)
+    for key, value in info.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
