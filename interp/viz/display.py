@@ -1,0 +1,23 @@
+"""Show a plotly figure in a notebook so that it also renders offline in the built docs.
+
+`fig.show()` relies on require.js or a CDN in exported HTML; `show` instead emits HTML that
+carries plotly.js inline the first time in a kernel session and reuses it afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_plotly_js_sent = False
+
+
+def show(fig: Any) -> Any:
+    """Display `fig` (a plotly Figure) as self-contained HTML; returns the IPython object."""
+    global _plotly_js_sent
+    from IPython.display import HTML, display
+
+    html = fig.to_html(full_html=False, include_plotlyjs=not _plotly_js_sent)
+    _plotly_js_sent = True
+    out = HTML(html)
+    display(out)
+    return out
