@@ -12,6 +12,8 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("info", help="print a model's facts, fingerprint and sites",
                                    description=__doc__)
     add_model_options(parser)
+    parser.add_argument("--layer", type=int, default=None,
+                        help="also list this layer's hook names and activation shapes")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=run)
 
@@ -21,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     info = {"model": model.name, "path": str(model.path), "fingerprint": model.fingerprint,
             "device": str(model.device), "dtype": str(model.dtype).removeprefix("torch."),
             **model.facts.to_dict(), "sites": ", ".join(model.sites)}
+    if args.layer is not None:
+        info.update({f"hook {site}": model.hook_name(site, args.layer) for site in model.sites})
     if args.json:
         print(json.dumps(info, indent=1))
         return 0

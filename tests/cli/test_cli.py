@@ -55,3 +55,12 @@ def test_truncated_weights_exit_2(tiny_model_dirs, tmp_path):
     result = run_cli("info", "--model", str(broken))
     assert result.returncode == 2 and "broken" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_info_layer_lists_hooks_and_rejects_out_of_range(tiny_model_dirs, capsys):
+    source = str(tiny_model_dirs["gpt2"])
+    assert main(["info", "--model", source, "--layer", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hook mlp_post"] == "blocks.1.mlp.hook_post"
+    assert main(["info", "--model", source, "--layer", "7"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "7" in err and "0..1" in err
