@@ -1,0 +1,28 @@
+"""`interp compare-neurons`: top-1 agreement and top-k overlap of two neuron maps."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("compare-neurons", help="agreement of two neuron maps",
+                              description=__doc__)
+    p.add_argument("map_a", metavar="DIR_A")
+    p.add_argument("map_b", metavar="DIR_B")
+    p.add_argument("--k", type=int, default=None,
+                   help="top-k for the overlap (default: the smaller top_k of the maps)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from interp.neurons import NeuronMap, agreement
+    from interp.neurons.report import format_table
+
+    a, b = NeuronMap.load(args.map_a), NeuronMap.load(args.map_b)
+    result = agreement(a, b, k=args.k)
+    print(f"A: {a.model} ({a.fingerprint}, {a.options.side})  "
+          f"B: {b.model} ({b.fingerprint}, {b.options.side})")
+    print(format_table(("layer", "neurons", "top-1 agreement", f"top-{result.k} overlap"),
+                       result.rows()))
+    return 0

@@ -1,0 +1,25 @@
+"""`interp merge-maps`: join neuron-map shards (same model and options) into one directory."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("merge-maps", help="join neuron-map shards into one map",
+                              description=__doc__)
+    p.add_argument("maps", nargs="+", metavar="DIR", help="shard directories")
+    p.add_argument("--out", required=True, metavar="DIR", help="merged map directory")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from interp.neurons import merge_maps
+    from interp.neurons.report import summary_table
+
+    merged = merge_maps(args.maps, args.out)
+    print(summary_table(merged))
+    n = merged.header.n_layers
+    state = "complete" if merged.complete else f"{len(merged.layers)}/{n} layers"
+    print(f"merged {len(args.maps)} maps into {args.out} ({state})")
+    return 0

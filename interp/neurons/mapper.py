@@ -1,0 +1,147 @@
+"""decode_neurons: decode every MLP neuron of chosen layers of a Model into a NeuronMap,
+optionally saving each finished layer to an artifact directory (resumable, shardable)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from interp.errors import InterpError, range_error
+from interp.neurons import store
+from interp.neurons.decode import LayerDecode, decode_vectors, unembedding
+from interp.neurons.neuron_map import NeuronMap, prepare_output
+from interp.neurons.options import DEFAULT_BOTTOM_K, DEFAULT_TOP_K, DecodeOptions
+from interp.neurons.progress import LayerProgress
+from interp.neurons.store import MapHeader
+
+
+def resolve_layers(n_layers: int, layers: int | Iterable[int] | None) -> list[int]:
+    """None -> all layers; an int or iterable of ints -> sorted, unique, range-checked."""
+    if layers is None:
+        return list(range(n_layers))
+    items = [layers] if isinstance(layers, int) else list(layers)
+    if not items:
+        raise InterpError("no layers selected; pass None for all layers")
+    out = set()
+    for layer in items:
+        if isinstance(layer, bool) or not isinstance(layer, int):
+            raise InterpError(f"layer must be an integer in 0..{n_layers - 1}, got {layer!r}")
+        if not 0 <= layer < n_layers:
+            raise range_error("layer", layer, n_layers)
+        out.add(layer)
+    return sorted(out)
+
+
+def shard_layers(layers: list[int], index: int, count: int) -> list[int]:
+    """Layers of shard `index` of `count` (round robin, so shards get similar work)."""
+    if count < 1 or not 0 <= index < count:
+        raise InterpError(f"shard must be i/n with n >= 1 and 0 <= i < n, got {index}/{count}")
+    return layers[index::count]
+
+
+def vocab_strings(model: Any) -> list[str]:
+    """Decoded string of every vocabulary id (ids beyond the tokenizer: "<id N>")."""
+    tok = model.tokenizer
+    n_tok = min(len(tok), model.facts.d_vocab)
+    strings = tok.batch_decode([[i] for i in range(n_tok)], skip_special_tokens=False,
+                               clean_up_tokenization_spaces=False)
+    return list(strings) + [f"<id {i}>" for i in range(n_tok, model.facts.d_vocab)]
+
+
+def map_header(model: Any, options: DecodeOptions, vocab: list[str]) -> MapHeader:
+    f = model.facts
+    return MapHeader(model=str(model.name), fingerprint=model.fingerprint,
+                     architecture=f.architecture, n_layers=f.n_layers, d_mlp=f.d_mlp,
+                     d_model=f.d_model, d_vocab=f.d_vocab, options=options,
+                     vocab_sha256=store.vocab_digest(vocab))
+
+
+def decode_neurons(
+    model: Any,
+    side: str = "up",
+    layers: int | Iterable[int] | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    bottom_k: int = DEFAULT_BOTTOM_K,
+    *,
+    center: str = "none",
+    fold_norm: bool = True,
+    scale: str = "norm",
+    bias: str = "exclude",
+    temperature: float = 1.0,
+    exclude_tokens: Iterable[int] | None = None,
+    dtype: str = "float32",
+    options: DecodeOptions | None = None,
+    device: str | torch.device | None = None,
+    chunk_size: int | None = None,
+    out: str | os.PathLike | None = None,
+    progress: bool | LayerProgress = False,
+) -> NeuronMap:
+    """Decode the MLP neurons of `layers` (default: all) of `model` through its LM head.
+
+    Options (side ... dtype, or a ready `options`) are documented with the maths in
+    interp.neurons.options; they are recorded in the map. `device`: where the matmuls run
+    (default: the model's device; "auto" picks cuda/mps/cpu). `chunk_size`: neurons per matmul
+    (default: ~512 MiB of temporaries). `out`: save to this directory, one file per finished
+    layer; rerunning with the same model and options skips the layers already there.
+    `progress`: True for a bar per layer on a terminal (a line per layer otherwise).
+    Bad input raises InterpError before anything is written.
+    """
+    if options is None:
+        options = DecodeOptions(
+            side=side, top_k=top_k, bottom_k=bottom_k, center=center, fold_norm=fold_norm,
+            scale=scale, bias=bias, temperature=temperature,
+            exclude_tokens=tuple(exclude_tokens or ()), dtype=dtype)
+    options.check_vocab(model.facts.d_vocab)
+    selected = resolve_layers(model.facts.n_layers, layers)
+    model.neuron_vectors(selected[0], options.side)  # raises for a side the model lacks
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise InterpError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    dev = model.device if device is None else _device(device)
+    vocab = vocab_strings(model)
+    header = map_header(model, options, vocab)
+
+    path = None if out is None else Path(out)
+    done: set[int] = set()
+    if path is not None:
+        if prepare_output(path, header):
+            done = set(store.layer_files(path))
+        else:
+            store.write_header(path, header, vocab)
+    reporter = LayerProgress() if progress is True else (progress or None)
+
+    unembed = unembedding(model, options, dev)
+    results: dict[int, LayerDecode] = {}
+    try:
+        for i, layer in enumerate(selected):
+            where = f"{i + 1}/{len(selected)}"
+            if layer in done:
+                if reporter:
+                    reporter.skip(layer, where)
+                continue
+            vectors = model.neuron_vectors(layer, options.side)
+            if reporter:
+                reporter.start(layer, vectors.shape[0], where)
+            data = decode_vectors(vectors, unembed, options, chunk_size,
+                                  reporter.advance if reporter else None)
+            if path is not None:
+                store.write_layer(path, header, layer, data)
+            else:
+                results[layer] = data
+            if reporter:
+                reporter.end(layer, vectors.shape[0], where)
+    finally:
+        if reporter:
+            reporter.close()
+    if path is not None:
+        return NeuronMap.load(path)
+    return NeuronMap(header, vocab, results)
+
+
+def _device(device: str | torch.device) -> torch.device:
+    from interp.models.load import resolve_device
+
+    return resolve_device(device)

@@ -1,0 +1,162 @@
+"""DecodeOptions: every choice of neuron decoding, validated, recorded in each NeuronMap.
+
+The maths (this docstring is the reference; docs/decode-neurons.md repeats it). For layer L,
+side s, the rows v_n (n = 0..d_mlp-1) of `Model.neuron_vectors(L, s)` are decoded as
+
+1. centre over neurons   (center="mean"):   v_n <- v_n - (1/d_mlp) sum_m v_m
+                         (center="none"):   unchanged
+2. the final norm, linearised (fold_norm=True):
+       LayerNorm: v <- v - mean_i(v_i)     (the norm centres its input; RMSNorm: unchanged)
+3. scale (scale="norm"):  v <- v / rms(v)  i.e. v * sqrt(d_model) / ||v||: the vector is read
+       as a residual state that went through the final norm (scale-free; eps ignored).
+       (scale="raw"): unchanged, logits carry the weight's own norm.
+4. logits   l = v @ W          W = diag(gain) @ lm_head.weight.T   (fold_norm=True)
+                               W = lm_head.weight.T                (fold_norm=False: no gain,
+                                                                    no centring, a naive decode)
+   bias="exclude" (default): a direction has no bias, so b_U = norm.bias @ lm_head.weight.T
+       + lm_head.bias is left out; bias="include" adds b_U (only with fold_norm=True).
+5. tokens in `exclude_tokens` are removed from the vocabulary before ranking and softmax.
+6. probability  p = softmax(l / temperature) over the remaining vocabulary.
+   top-k / bottom-k: the k largest / smallest logits (ids, logits, probabilities);
+   top1_prob = p of the top token; margin = l_(1) - l_(2) (logit units);
+   entropy = -sum_t p_t log p_t (nats; log(V) for a flat distribution).
+
+Rankings depend only on steps 1, 2, 4, 5 (scale and temperature change probabilities only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from interp.errors import InterpError, choices_error
+
+SIDES = ("up", "gate", "down")
+CENTERS = ("none", "mean")
+SCALES = ("norm", "raw")
+BIASES = ("exclude", "include")
+DTYPES = ("float32", "float64", "bfloat16")
+DEFAULT_TOP_K = 20
+DEFAULT_BOTTOM_K = 10
+
+#: One-line definitions stored in every artifact's cfg.json, so a map explains itself.
+DEFINITIONS = {
+    "logits": "v @ W_U per neuron vector v after centring/folding/scaling (see options)",
+    "probs": "softmax(logits / temperature) over the vocabulary minus exclude_tokens",
+    "top1_prob": "probability of the highest-logit token",
+    "margin": "logit of the top token minus logit of the second",
+    "entropy": "entropy of probs in nats (log(d_vocab) when flat)",
+}
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How neuron vectors are decoded; see the module docstring for the maths.
+
+    side: "up" (TL W_in, what a neuron reads), "gate" (TL W_gate, gated MLPs only) or "down"
+        (TL W_out, what it writes).
+    top_k / bottom_k: tokens kept per neuron at each end (bottom_k may be 0).
+    center: "none" or "mean" (subtract the layer's mean neuron vector first).
+    fold_norm: fold the final norm (gain; LayerNorm centring) into the decode.
+    scale: "norm" (read the vector as a normalised residual state) or "raw".
+    bias: "exclude" or "include" the folded unembedding bias b_U.
+    temperature: softmax temperature (> 0) for the probabilities.
+    exclude_tokens: token ids left out of ranking and softmax (sorted, unique).
+    dtype: compute dtype of the matmul ("float32", "float64", "bfloat16").
+    """
+
+    side: str = "up"
+    top_k: int = DEFAULT_TOP_K
+    bottom_k: int = DEFAULT_BOTTOM_K
+    center: str = "none"
+    fold_norm: bool = True
+    scale: str = "norm"
+    bias: str = "exclude"
+    temperature: float = 1.0
+    exclude_tokens: tuple[int, ...] = field(default=())
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exclude_tokens", _token_ids(self.exclude_tokens))
+        if self.side not in SIDES:
+            raise choices_error("side", self.side, SIDES)
+        if self.center not in CENTERS:
+            raise choices_error("center", self.center, CENTERS)
+        if self.scale not in SCALES:
+            raise choices_error("scale", self.scale, SCALES)
+        if self.bias not in BIASES:
+            raise choices_error("bias", self.bias, BIASES)
+        if self.dtype not in DTYPES:
+            raise choices_error("dtype", self.dtype, DTYPES)
+        for name in ("top_k", "bottom_k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InterpError(f"{name} must be an integer, got {value!r}")
+        if self.top_k < 1:
+            raise InterpError(f"top_k must be at least 1, got {self.top_k}")
+        if self.bottom_k < 0:
+            raise InterpError(f"bottom_k must be 0 or more, got {self.bottom_k}")
+        if not isinstance(self.fold_norm, bool):
+            raise InterpError(f"fold_norm must be True or False, got {self.fold_norm!r}")
+        try:
+            temperature = float(self.temperature)
+        except (TypeError, ValueError):
+            raise InterpError(f"temperature must be a number, got {self.temperature!r}") from None
+        if not temperature > 0 or temperature == float("inf"):
+            raise InterpError(f"temperature must be a finite number > 0, got {self.temperature!r}")
+        object.__setattr__(self, "temperature", temperature)
+        if self.bias == "include" and not self.fold_norm:
+            raise InterpError("bias='include' needs fold_norm=True (b_U is the folded bias)")
+
+    def check_vocab(self, d_vocab: int) -> None:
+        """Raise unless top_k/bottom_k fit the vocabulary left after `exclude_tokens`."""
+        bad = [t for t in self.exclude_tokens if t >= d_vocab]
+        if bad:
+            raise InterpError(
+                f"exclude_tokens has id {bad[0]}, outside the vocabulary (0..{d_vocab - 1})"
+            )
+        left = d_vocab - len(self.exclude_tokens)
+        for name in ("top_k", "bottom_k"):
+            if getattr(self, name) > left:
+                raise InterpError(
+                    f"{name} {getattr(self, name)} is larger than the vocabulary ({left} tokens"
+                    f"{' after exclusions' if self.exclude_tokens else ''}); use 1..{left}"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["exclude_tokens"] = list(self.exclude_tokens)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecodeOptions:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InterpError(f"unknown decode option(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def digest(self) -> str:
+        """Short stable hash of the options (stored in every layer file)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def differences(self, other: DecodeOptions) -> list[str]:
+        """Human-readable "name: a vs b" for every option that differs."""
+        a, b = self.to_dict(), other.to_dict()
+        return [f"{k}: {a[k]!r} vs {b[k]!r}" for k in a if a[k] != b[k]]
+
+
+def _token_ids(ids: Iterable[int] | None) -> tuple[int, ...]:
+    if ids is None:
+        return ()
+    out = set()
+    for t in ids:
+        if isinstance(t, bool) or int(t) != t or int(t) < 0:
+            raise InterpError(f"exclude_tokens must be non-negative token ids, got {t!r}")
+        out.add(int(t))
+    return tuple(sorted(out))
