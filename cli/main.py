@@ -13,7 +13,7 @@ import sys
 
 from interp import __version__
 
-SUBCOMMANDS = ("info",)
+SUBCOMMANDS = ("info", "map_neurons", "merge_maps", "find_neurons", "compare_neurons")
 """Modules under interp_cli, one per subcommand."""
 
 
