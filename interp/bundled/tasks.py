@@ -83,10 +83,16 @@ def _single_token(model, text: str) -> int:
 
 @torch.no_grad()
 def _last_logits(model, prompts: list[str]) -> torch.Tensor:
-    rows = []
-    for prompt in prompts:
-        rows.append(model.logits(prompt)[0, -1].float().cpu())
-    return torch.stack(rows)
+    """Next-token logits after each prompt; prompts of equal token length run as one batch."""
+    tokens = [model.to_tokens(p)[0] for p in prompts]
+    out = torch.empty(len(prompts), model.facts.d_vocab)
+    by_length: dict[int, list[int]] = {}
+    for i, row in enumerate(tokens):
+        by_length.setdefault(len(row), []).append(i)
+    for rows in by_length.values():
+        batch = torch.stack([tokens[i] for i in rows])
+        out[rows] = model.logits(batch)[:, -1].float().cpu()
+    return out
 
 
 def contrast_accuracy(model, prompts: list[ContrastPrompt]) -> float:
