@@ -13,7 +13,10 @@ import sys
 
 from interp import __version__
 
-SUBCOMMANDS = ("info", "map_neurons", "merge_maps", "find_neurons", "compare_neurons")
+SUBCOMMANDS = (
+    "info", "map_neurons", "merge_maps", "find_neurons", "compare_neurons", "steer",
+    "dose_response",
+)
 """Modules under interp_cli, one per subcommand."""
 
 

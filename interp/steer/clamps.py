@@ -58,13 +58,13 @@ class Clamp:
     mode "set" overwrites the activation with `value`, "add" adds it, "scale" multiplies by
     it. unit "max" reads `value` as multiples of each neuron's own max |activation| over a
     reference corpus (per neuron, so one Clamp may set several neurons to 10x each); "raw"
-    uses it as is. `positions`: "all", "last", an int, a list or a slice (see
+    uses it as is. `neurons` (an int or a sequence) is stored as a tuple. `positions`: "all", "last", an int, a list or a slice (see
     interp.hooks.Intervention for their meaning under the KV cache). `site`: mlp_post (the
     down projection's input), or mlp_pre / mlp_pre_linear.
     """
 
     layer: int
-    neurons: int | tuple[int, ...]
+    neurons: int | Sequence[int]
     value: float
     mode: str = "set"
     unit: str = "raw"
@@ -73,12 +73,17 @@ class Clamp:
 
     def __post_init__(self) -> None:
         neurons = self.neurons
-        if isinstance(neurons, (list, tuple, range, torch.Tensor)):
-            neurons = tuple(int(n) for n in (neurons.tolist() if isinstance(
-                neurons, torch.Tensor) else neurons))
-            if not neurons:
-                raise InterpError("a clamp needs at least one neuron")
-            object.__setattr__(self, "neurons", neurons)
+        if isinstance(neurons, torch.Tensor):
+            neurons = neurons.reshape(-1).tolist()
+        if not isinstance(neurons, (list, tuple, range)):
+            neurons = [neurons]
+        try:
+            neurons = tuple(int(n) for n in neurons)
+        except (TypeError, ValueError):
+            raise InterpError(f"clamp neurons must be integers, got {self.neurons!r}") from None
+        if not neurons:
+            raise InterpError("a clamp needs at least one neuron")
+        object.__setattr__(self, "neurons", neurons)
         if self.mode not in MODES:
             raise choices_error("clamp mode", self.mode, MODES)
         if self.unit not in UNITS:
@@ -96,7 +101,7 @@ class Clamp:
 
     @property
     def neuron_list(self) -> list[int]:
-        return list(self.neurons) if isinstance(self.neurons, tuple) else [int(self.neurons)]
+        return list(self.neurons)  # type: ignore[arg-type]  # a tuple after __post_init__
 
     def __str__(self) -> str:
         op = {"set": "=", "add": "+=", "scale": "*="}[self.mode]
@@ -199,3 +204,24 @@ def apply_clamps(model: Any, *clamps: ClampLike, scales: ActivationScale | None 
     from interp.hooks import apply
 
     return apply(model, *to_interventions(model, *clamps, scales=scales))
+
+
+def parse_positions_text(text: str) -> PositionSpec:
+    """A position spec from text: "all", "last", "5", "2,4,6" or a slice "3:" / "0:10:2"."""
+    body = text.strip()
+    if body in ("all", "last"):
+        return body
+    try:
+        if ":" in body:
+            parts = [int(p) if p.strip() else None for p in body.split(":")]
+            if len(parts) > 3:
+                raise ValueError
+            return slice(*parts)
+        values = [int(p) for p in body.split(",")]
+    except ValueError:
+        raise InterpError(
+            f"bad positions {text!r}; expected all, last, an index (5), a list (2,4) or a "
+            "slice (3: or 0:10:2)"
+        ) from None
+    parse_positions(values)
+    return values[0] if len(values) == 1 else values

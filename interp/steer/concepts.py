@@ -2,7 +2,8 @@
 
 A concept is a set of words ("dog", "cat", ...). Its probability at the next position is the
 summed probability of every single-token spelling variant of its words: as written, with a
-leading space, capitalised, and capitalised with a leading space.
+leading space, capitalised and upper-case, each with and without the leading space (the same
+variants as interp.neurons.find.token_variants).
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ def resolve_concept(concept: str | Sequence[str]) -> list[str]:
 
 
 def variants(word: str) -> list[str]:
-    """Spellings that count as the word at the next position: word, " word", Word, " Word"."""
+    """Spellings that count as the word at the next position: word, Word, WORD, each with
+    and without a leading space."""
     cap = word[:1].upper() + word[1:]
-    return list(dict.fromkeys([word, " " + word, cap, " " + cap]))
+    forms = [word, cap, word.upper()]
+    return list(dict.fromkeys(s for form in forms for s in (form, " " + form)))
 
 
 def concept_token_ids(tokenizer: Any, concept: str | Sequence[str] | Sequence[int]) -> list[int]:

@@ -132,7 +132,9 @@ def steer(
     concept: named concept ("animals"), "dog,cat" or a list of words; a sample mentions it
         when any word (or its plural) occurs as a whole word, in any case.
     Both arms start from the same seed (common random numbers), so differences come from
-    the clamps, not the draw. Sampling does not stop at end-of-text.
+    the clamps, not the draw; the draw depends on `seed` and `batch_size` (not on use_cache).
+    Sampling does not stop at end-of-text. The clamps' positions keep their meaning under the
+    KV cache (interp.hooks.Intervention); "last" then covers every generated token.
     """
     prompt = check_prompts(prompt)[0]
     specs = as_clamps(clamps)

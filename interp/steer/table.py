@@ -29,6 +29,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> str:
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
@@ -38,9 +41,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> str:
 
 
 def table_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """"csv" or "json": `fmt` if given, else from the file extension (default csv)."""
+    """"csv" or "json": `fmt` if given, else from the file extension (.csv or .json)."""
     if fmt is None:
-        fmt = "json" if str(path).lower().endswith(".json") else "csv"
+        fmt = Path(path).suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise InterpError(
+                f"unknown table format for '{path}'; name it .csv or .json"
+            )
     if fmt not in FORMATS:
         raise InterpError(f"unknown table format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return fmt
