@@ -19,6 +19,7 @@ _LAZY = {
     "load_model": ("interp.models.load", "load_model"),
     "Model": ("interp.models.model", "Model"),
     "InterpError": ("interp.errors", "InterpError"),
+    "clamp": ("interp.steer.clamps", "clamp"),
 }
 
 
