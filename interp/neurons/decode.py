@@ -125,12 +125,16 @@ def decode_chunk(
     if unembed.bias is not None:
         logits += unembed.bias
     z = logits if options.temperature == 1.0 else logits / options.temperature
-    lse = torch.logsumexp(z, dim=1)
     top_v, top_i = logits.topk(options.top_k, dim=1)
     bot_v, bot_i = logits.topk(options.bottom_k, dim=1, largest=False)
-    probs = (z - lse[:, None]).exp_()
-    entropy = lse - torch.linalg.vecdot(probs, z)
-    del probs
+    # one exp pass gives both the normaliser and the entropy: with e = exp(z - max),
+    # lse = max + log(sum e) and entropy = lse - sum(e * z) / sum(e)
+    zmax = z.amax(dim=1, keepdim=True)
+    e = (z - zmax).exp_()
+    total = e.sum(dim=1)
+    lse = zmax.squeeze(1) + total.log()
+    entropy = lse - torch.linalg.vecdot(e, z) / total
+    del e
     t = options.temperature
     if top_v.shape[1] > 1:
         second = top_v[:, 1]
