@@ -99,3 +99,13 @@ def find_neurons(
     key = ((lambda h: (-h.mass, -h.hits)) if by == "mass" else (lambda h: (-h.hits, -h.mass)))
     hits.sort(key=lambda h: (*key(h), h.layer, h.neuron))
     return hits if limit is None else hits[:limit]
+
+
+def count_coherent(
+    nmap: NeuronMap, words: Iterable[str], min_hits: int = 3, *, variants: bool = True
+) -> dict[int, int]:
+    """Per layer, how many neurons have at least `min_hits` of `words` (any variant) among
+    their top-k tokens: a simple count of concept neurons (compare with random directions)."""
+    ids = torch.tensor(token_ids(nmap.vocab, list(words), variants), dtype=torch.long)
+    return {layer: int((torch.isin(data.top_ids.long(), ids).sum(1) >= min_hits).sum())
+            for layer, data in nmap.data.items()}

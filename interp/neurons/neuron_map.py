@@ -116,13 +116,14 @@ class NeuronMap:
         return [(self.vocab[int(i)], float(s)) for i, s in zip(ids[:k], scores[:k], strict=True)]
 
     def find(self, tokens: str | Iterable[str], *, variants: bool = True,
-             limit: int | None = 20) -> list[NeuronHit]:
+             limit: int | None = 20, by: str = "mass") -> list[NeuronHit]:
         """Neurons whose top tokens include `tokens` (words; by default also with a leading
-        space and in lower/Capitalised/UPPER case), ranked by the probability they give them.
-        See interp.neurons.find.find_neurons."""
+        space and in lower/Capitalised/UPPER case), ranked by the probability they give them
+        (by="mass") or by how many of them are in the top-k (by="hits"). See
+        interp.neurons.find.find_neurons."""
         from interp.neurons.find import find_neurons
 
-        return find_neurons(self, tokens, variants=variants, limit=limit)
+        return find_neurons(self, tokens, variants=variants, limit=limit, by=by)
 
     def agreement(self, other: NeuronMap) -> Agreement:
         """Top-1 agreement (overall, per layer) and top-k overlap with another map of the

@@ -1,27 +1,16 @@
 """DecodeOptions: every choice of neuron decoding, validated, recorded in each NeuronMap.
 
-The maths (this docstring is the reference; docs/decode-neurons.md repeats it). For layer L,
-side s, the rows v_n (n = 0..d_mlp-1) of `Model.neuron_vectors(L, s)` are decoded as
+The maths of each option is written down once, in docs/decode-neurons.md ("The maths"). In
+short, a neuron vector v is decoded as softmax(scale(fold(center(v))) @ W / temperature):
 
-1. centre over neurons   (center="mean"):   v_n <- v_n - (1/d_mlp) sum_m v_m
-                         (center="none"):   unchanged
-2. the final norm, linearised (fold_norm=True):
-       LayerNorm: v <- v - mean_i(v_i)     (the norm centres its input; RMSNorm: unchanged)
-3. scale (scale="norm"):  v <- v / rms(v)  i.e. v * sqrt(d_model) / ||v||: the vector is read
-       as a residual state that went through the final norm (scale-free; eps ignored).
-       (scale="raw"): unchanged, logits carry the weight's own norm.
-4. logits   l = v @ W          W = diag(gain) @ lm_head.weight.T   (fold_norm=True)
-                               W = lm_head.weight.T                (fold_norm=False: no gain,
-                                                                    no centring, a naive decode)
-   bias="exclude" (default): a direction has no bias, so b_U = norm.bias @ lm_head.weight.T
-       + lm_head.bias is left out; bias="include" adds b_U (only with fold_norm=True).
-5. tokens in `exclude_tokens` are removed from the vocabulary before ranking and softmax.
-6. probability  p = softmax(l / temperature) over the remaining vocabulary.
-   top-k / bottom-k: the k largest / smallest logits (ids, logits, probabilities);
-   top1_prob = p of the top token; margin = l_(1) - l_(2) (logit units);
-   entropy = -sum_t p_t log p_t (nats; log(V) for a flat distribution).
-
-Rankings depend only on steps 1, 2, 4, 5 (scale and temperature change probabilities only).
+1. center="mean" subtracts the layer's mean neuron vector ("none": unchanged);
+2. fold_norm=True reads v through the final norm linearised: LayerNorm centres v, and the
+   norm's gain is folded into W = diag(gain) @ lm_head.weight.T (False: W = lm_head.weight.T);
+3. scale="norm" rescales v to rms 1, as the final norm would ("raw": unchanged);
+4. bias="include" adds the folded bias b_U (LayerNorm bias and LM-head bias; default: left
+   out, as a direction has no bias); exclude_tokens are removed from the vocabulary;
+5. probabilities are the softmax over the remaining vocabulary at `temperature`;
+   margin = top-1 minus top-2 logit; entropy in nats.
 """
 
 from __future__ import annotations

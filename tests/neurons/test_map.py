@@ -164,3 +164,17 @@ def test_shards_merged_equal_a_single_run(loaded, tmp_path):
     with pytest.raises(InterpError, match="other options"):
         merge_maps([tmp_path / "s0", tmp_path / "up"], tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+def test_count_coherent(planted):
+    from interp.neurons import count_coherent
+
+    p = planted("gpt2")
+    nmap = decode_neurons(p.model, layers=[p.layer], top_k=5)
+    words = [nmap.vocab[p.a].strip(), nmap.vocab[p.b].strip()]
+    ids = {p.a, p.b}
+    expected = sum(len(ids & set(row.tolist())) >= 2 for row in nmap.layer(p.layer).top_ids)
+    assert count_coherent(nmap, words, min_hits=2, variants=False) == {p.layer: 0}
+    assert count_coherent(nmap, [" " + w for w in words], 2, variants=False) == {
+        p.layer: expected}
+    assert count_coherent(nmap, words, 1)[p.layer] >= 1
