@@ -20,6 +20,7 @@ _LAZY = {
     "Model": ("interp.models.model", "Model"),
     "InterpError": ("interp.errors", "InterpError"),
     "clamp": ("interp.steer.clamps", "clamp"),
+    "decode_neurons": ("interp.neurons.mapper", "decode_neurons"),
 }
 
 
