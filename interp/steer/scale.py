@@ -21,8 +21,9 @@ from interp.errors import InterpError, range_error
 
 #: Characters of generated simple English in the default reference corpus.
 DEFAULT_CORPUS_CHARS = 60_000
-#: Documents per capture call (bounds memory; the statistics are accumulated across chunks).
-CHUNK_DOCS = 32
+#: Bytes of captured activations held at once (documents per capture call follow from it;
+#: the statistics are accumulated across chunks).
+CHUNK_BYTES = 256 * 2**20
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[str, ActivationScale]] = weakref.WeakKeyDictionary()
 
@@ -100,13 +101,14 @@ def activation_scale(
     corpus: Iterable[str] | None = None,
     batch_size: int = 8,
     max_length: int | None = 128,
-    chunk_docs: int = CHUNK_DOCS,
+    chunk_docs: int | None = None,
 ) -> ActivationScale:
     """Per-neuron activation statistics of `site` at `layers` (default all) over a corpus.
 
     corpus: texts (default: `default_corpus()`, ~60k characters of generated simple English).
-    Documents are truncated to `max_length` tokens. Runs on the model as it is: active
-    interventions would distort the statistics, so they are refused.
+    Documents are truncated to `max_length` tokens. `chunk_docs` documents go through
+    capture at a time (default: as many as fit in ~256 MiB of activations). Runs on the
+    model as it is: active interventions would distort the statistics, so they are refused.
     """
     from interp.hooks import active_interventions, capture
 
@@ -123,8 +125,11 @@ def activation_scale(
     names = [model.hook_name(site, layer) for layer in layers]  # validates site and layers
     docs = iter(default_corpus() if corpus is None else corpus)
     positions = slice(1, None) if _has_bos(model) else None
-    if max_length is not None:
-        max_length = min(int(max_length), model.facts.n_ctx)
+    max_length = min(int(max_length or model.facts.n_ctx), model.facts.n_ctx)
+    if chunk_docs is None:
+        units = model.facts.d_mlp  # every neuron site has d_mlp units
+        chunk_docs = max(1, CHUNK_BYTES // (max_length * len(layers) * units * 4))
+    batch_size = min(batch_size, chunk_docs)
     acc: dict[str, Tensor] = {}
     n_tokens = 0
     while chunk := list(itertools.islice(docs, chunk_docs)):
