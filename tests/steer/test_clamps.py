@@ -167,3 +167,27 @@ def test_bad_input_is_one_line_interp_error(loaded, make, message):
         make(model)
     assert "\n" not in str(err.value)
     assert_no_hooks(model)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("all", "all"), ("last", "last"), ("5", 5), ("2,4", [2, 4]), ("3:", slice(3, None)),
+    ("0:10:2", slice(0, 10, 2)),
+])
+def test_positions_from_text(text, expected):
+    from interp.steer.clamps import parse_positions_text
+
+    assert parse_positions_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["first", "1:2:3:4", "-1", "a,b"])
+def test_bad_positions_text(text):
+    from interp.steer.clamps import parse_positions_text
+
+    with pytest.raises(InterpError):
+        parse_positions_text(text)
+
+
+def test_interp_clamp_is_the_steer_clamp():
+    import interp
+
+    assert interp.clamp is clamp
