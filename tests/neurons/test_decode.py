@@ -194,3 +194,14 @@ def test_bad_input_raises_before_anything_is_written(loaded, tmp_path):
             decode_neurons(gpt2, out=out, **kwargs)
         assert "\n" not in str(err.value)
         assert not out.exists(), kwargs
+
+
+def test_bfloat16_matmul_agrees_on_clear_winners(loaded):
+    model = loaded("neox")
+    ref = decode_neurons(model, "down", top_k=3)
+    low = decode_neurons(model, "down", top_k=3, dtype="bfloat16")
+    assert low.options.dtype == "bfloat16" and low.layer(0).top_logits.dtype == torch.float32
+    for layer in ref.layers:
+        a, b = ref.layer(layer), low.layer(layer)
+        clear = (a.top_logits[:, 0] - a.top_logits[:, 1]) > 0.1
+        assert torch.equal(a.top_ids[clear, 0], b.top_ids[clear, 0])
