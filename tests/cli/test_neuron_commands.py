@@ -95,3 +95,26 @@ def test_other_models_map_and_corrupt_artifacts_exit_2(tiny_model_dirs, tmp_path
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+def test_layer_and_shard_parsing_and_progress_bar(loaded):
+    import io
+
+    from interp_cli.map_neurons import default_out, parse_layers, parse_shard
+
+    from interp.errors import InterpError
+    from interp.neurons import decode_neurons
+    from interp.neurons.progress import LayerProgress
+
+    assert parse_layers(["0,2", "4-5", "3"]) == [0, 2, 4, 5, 3] and parse_layers(None) is None
+    assert parse_shard("1/4") == (1, 4) and parse_shard(None) is None
+    for bad in (["a"], ["3-1"], ["-2"]):
+        with pytest.raises(InterpError):
+            parse_layers(bad)
+    for bad in ("4/4", "1", "x/2"):
+        with pytest.raises(InterpError):
+            parse_shard(bad)
+    assert default_out("/some/dir/my model/", "up") == "neuron-maps/my-model-up"
+    stream = io.StringIO()
+    decode_neurons(loaded("gpt2"), top_k=2, chunk_size=50, progress=LayerProgress(stream, True))
+    assert "layer 1 (2/2)" in stream.getvalue() and "128/128" in stream.getvalue()
