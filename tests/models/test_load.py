@@ -203,9 +203,7 @@ def test_bundled_model_missing(monkeypatch, tmp_path):
         interp.load_model("interp-tiny")
 
 
-def test_bundled_model_loads_if_present():
-    if not (load_mod.bundled_dir("interp-tiny") / "config.json").is_file():
-        pytest.skip("data/interp-tiny not built yet")
+def test_bundled_model_loads():
     model = interp.load_model("interp-tiny", device="cpu")
     assert model.name == "interp-tiny"
     assert model.logits(model.to_tokens("Hello")).shape[-1] == model.facts.d_vocab
