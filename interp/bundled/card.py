@@ -129,6 +129,10 @@ def render_markdown(card: dict) -> str:
         f"{t['train_seconds'] / 60:.0f} minutes on {t['machine']} (fp32)."),
         (f"- Final training loss {t['final_train_loss']}, held-out loss during training "
         f"{t['final_val_loss_during_training']}."),
+        *([(f"- Trained in two phases: steps 0-{t['config']['extend_from']:,} with a cosine "
+           f"schedule (peak {t['config']['lr']}), then extended to {t['steps']:,} steps with "
+           f"a re-warmed cosine schedule (peak {t['config']['extend_lr']}).")]
+          if t["config"].get("extend_from") else []),
         "- Config: `" + json.dumps(t["config"]) + "`", "",
         "## Corpus", "",
         (f"{c['train_tokens']:,} training tokens and {c['val_tokens']:,} held-out tokens "

@@ -34,9 +34,16 @@ class TrainConfig:
     warmup: int = 100
     min_lr_fraction: float = 0.1
     weight_decay: float = 0.1
+    extend_from: int = 0
+    extend_lr: float = 8e-4
+    extend_warmup: int = 50
     checkpoint_every: int = 100
     eval_every: int = 200
     threads: int = 2
+
+
+EXTENSION_KEYS = {"steps", "extend_from", "extend_lr", "extend_warmup"}
+"""Config fields a finished run may change on resume: training longer from its checkpoint."""
 
 
 def prepare(build: Path, cfg: TrainConfig, log=print) -> None:
@@ -94,12 +101,17 @@ def build_model(cfg: TrainConfig, tokenizer):
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up then cosine decay to min_lr_fraction of the peak."""
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    """Linear warm-up then cosine decay to min_lr_fraction of the peak. A run extended at step
+    `extend_from` warms up again to `extend_lr` and decays over the extension."""
+    start, end, peak, warmup = 0, cfg.extend_from or cfg.steps, cfg.lr, cfg.warmup
+    if 0 < cfg.extend_from <= step:
+        start, end, peak, warmup = cfg.extend_from, cfg.steps, cfg.extend_lr, cfg.extend_warmup
+    local = step - start
+    if local < warmup:
+        return peak * (local + 1) / warmup
+    progress = min(1.0, (local - warmup) / max(1, end - start - warmup))
     floor = cfg.min_lr_fraction
-    return cfg.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def batch_at(tokens: np.ndarray, step: int, cfg: TrainConfig):
@@ -203,8 +215,13 @@ def main(argv: list[str] | None = None) -> None:
     cfg = TrainConfig(**{k: getattr(args, k) for k in asdict(TrainConfig())})
     args.build.mkdir(parents=True, exist_ok=True)
     saved = args.build / "train_config.json"
-    if saved.exists() and json.loads(saved.read_text()) != asdict(cfg):
-        raise SystemExit(f"error: {saved} holds a different config; use a new --build dir")
+    if saved.exists():
+        before = json.loads(saved.read_text())
+        changed = {k for k, v in asdict(cfg).items() if before.get(k, v) != v}
+        if changed - EXTENSION_KEYS:
+            raise SystemExit(f"error: {saved} holds a different config ({sorted(changed)}); "
+                             "use a new --build dir (only an extension may change "
+                             f"{sorted(EXTENSION_KEYS)})")
     saved.write_text(json.dumps(asdict(cfg), indent=1))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     prepare(args.build, cfg)

@@ -19,6 +19,15 @@ def test_lr_schedule_warms_up_then_decays_to_floor():
     assert abs(lr_at(100, cfg) - 0.1) < 1e-9
 
 
+def test_extension_rewarms_then_decays():
+    cfg = TrainConfig(steps=200, warmup=10, lr=1.0, extend_from=100, extend_lr=0.5,
+                      extend_warmup=10, min_lr_fraction=0.1)
+    first_phase = TrainConfig(steps=100, warmup=10, lr=1.0, min_lr_fraction=0.1)
+    assert all(lr_at(s, cfg) == lr_at(s, first_phase) for s in range(100))
+    assert lr_at(100, cfg) == 0.05 and lr_at(109, cfg) == 0.5
+    assert abs(lr_at(200, cfg) - 0.05) < 1e-9
+
+
 def test_batches_are_deterministic_per_step():
     cfg = TrainConfig(n_ctx=8, batch_size=4)
     tokens = np.arange(1000, dtype=np.uint16)
