@@ -23,8 +23,8 @@ def add_parser(subparsers) -> None:
                    help="layers to map, e.g. 0 3 or 2-5 or 0,1 (default: all)")
     p.add_argument("--top-k", type=int, default=20, help="top tokens kept per neuron (20)")
     p.add_argument("--bottom-k", type=int, default=10, help="bottom tokens kept per neuron (10)")
-    p.add_argument("--center", default="none", help="none, or mean: subtract the layer's mean "
-                   "neuron vector first (default none)")
+    p.add_argument("--center", default="mean", help="mean (default): subtract the layer's "
+                   "mean neuron vector first; none: decode the raw vectors")
     p.add_argument("--no-fold-norm", dest="fold_norm", action="store_false",
                    help="do not fold the final norm into the unembedding (naive decode)")
     p.add_argument("--scale", default="norm", help="norm (read a vector as a normalised "

@@ -67,7 +67,7 @@ def decode_neurons(
     top_k: int = DEFAULT_TOP_K,
     bottom_k: int = DEFAULT_BOTTOM_K,
     *,
-    center: str = "none",
+    center: str = "mean",
     fold_norm: bool = True,
     scale: str = "norm",
     bias: str = "exclude",

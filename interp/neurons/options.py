@@ -3,7 +3,7 @@
 The maths of each option is written down once, in docs/decode-neurons.md ("The maths"). In
 short, a neuron vector v is decoded as softmax(scale(fold(center(v))) @ W / temperature):
 
-1. center="mean" subtracts the layer's mean neuron vector ("none": unchanged);
+1. center="mean" (default) subtracts the layer's mean neuron vector ("none": unchanged);
 2. fold_norm=True reads v through the final norm linearised: LayerNorm centres v, and the
    norm's gain is folded into W = diag(gain) @ lm_head.weight.T (False: W = lm_head.weight.T);
 3. scale="norm" rescales v to rms 1, as the final norm would ("raw": unchanged);
@@ -49,7 +49,7 @@ class DecodeOptions:
     side: "up" (TL W_in, what a neuron reads), "gate" (TL W_gate, gated MLPs only) or "down"
         (TL W_out, what it writes).
     top_k / bottom_k: tokens kept per neuron at each end (bottom_k may be 0).
-    center: "none" or "mean" (subtract the layer's mean neuron vector first).
+    center: "mean" (subtract the layer's mean neuron vector first) or "none".
     fold_norm: fold the final norm (gain; LayerNorm centring) into the decode.
     scale: "norm" (read the vector as a normalised residual state) or "raw".
     bias: "exclude" or "include" the folded unembedding bias b_U.
@@ -61,7 +61,7 @@ class DecodeOptions:
     side: str = "up"
     top_k: int = DEFAULT_TOP_K
     bottom_k: int = DEFAULT_BOTTOM_K
-    center: str = "none"
+    center: str = "mean"
     fold_norm: bool = True
     scale: str = "norm"
     bias: str = "exclude"

@@ -75,7 +75,7 @@ def reference_logits(model, hf, arch: str, layer: int, side: str, opts: DecodeOp
 
 
 CASES = [
-    {},
+    {"center": "none"},
     {"center": "mean", "temperature": 0.5},
     {"scale": "raw", "exclude_tokens": (0, 3, 17, 250)},
     {"fold_norm": False, "bottom_k": 0},
@@ -136,7 +136,7 @@ def test_flat_and_peaked_scores():
     weight = torch.zeros(d, vocab)
     weight[0, 2] = 10.0
     unembed = Unembedding(weight=weight, bias=None, token_ids=None, center_rows=False)
-    opts = DecodeOptions(top_k=2, bottom_k=1, scale="raw")
+    opts = DecodeOptions(top_k=2, bottom_k=1, scale="raw", center="none")
     out = decode_vectors(torch.tensor([[0.0, 1, 0, 0], [1.0, 0, 0, 0]]), unembed, opts)
     assert math.isclose(float(out.entropy[0]), math.log(vocab), rel_tol=1e-6)
     assert float(out.margin[0]) == 0.0 and float(out.margin[1]) == 10.0
@@ -166,7 +166,7 @@ def test_down_vector_decode_matches_measured_logit_change(tiny_model_dirs, arch)
     # first-order change of lm_head(final_norm(x + t w)) at t = 0
     k = model.facts.d_vocab
     nmap = decode_neurons(model, "down", layers=[layer], top_k=k, bottom_k=0, scale="raw",
-                          dtype="float64")
+                          dtype="float64", center="none")
     decoded = _scatter(nmap.layer(layer).top_ids, nmap.layer(layer).top_logits, k)[neuron]
     w = model.neuron_vectors(layer, "down")[neuron].double()
     if model.facts.norm == "layernorm":

@@ -16,13 +16,13 @@ from interp.neurons.progress import LayerProgress
 
 def test_save_load_round_trip(loaded, tmp_path):
     model = loaded("neox")
-    nmap = decode_neurons(model, "down", top_k=7, bottom_k=3, center="mean", temperature=2.0)
+    nmap = decode_neurons(model, "down", top_k=7, bottom_k=3, center="none", temperature=2.0)
     nmap.save(tmp_path / "m")
     again = NeuronMap.load(tmp_path / "m")
     assert same_maps(nmap, again) and again.complete
     cfg = json.loads((tmp_path / "m" / "cfg.json").read_text())
     assert cfg["fingerprint"] == model.fingerprint and cfg["format_version"] == 1
-    assert cfg["options"]["center"] == "mean" and cfg["options"]["temperature"] == 2.0
+    assert cfg["options"]["center"] == "none" and cfg["options"]["temperature"] == 2.0
     assert cfg["shapes_per_layer"]["top_ids"] == [model.facts.d_mlp, 7]
     assert "probs" in cfg["definitions"]
     assert len(json.loads((tmp_path / "m" / "vocab.json").read_text())) == model.facts.d_vocab
@@ -140,7 +140,7 @@ def test_agreement(loaded):
     a = decode_neurons(model, top_k=8)
     same = a.agreement(a)
     assert same.top1 == 1.0 and same.topk_overlap == 1.0 and same.n_neurons == 2 * 80
-    b = decode_neurons(model, top_k=6, center="mean")
+    b = decode_neurons(model, top_k=6, center="none")
     result = a.agreement(b)
     assert result.k == 6 and 0 <= result.top1 < 1 and set(result.top1_per_layer) == {0, 1}
     ia, ib = a.layer(0).top_ids.long(), b.layer(0).top_ids.long()
