@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from interp_cli.options import add_model_options, load_model_from
-from interp_cli.steer import add_clamp_options, clamp_context, read_lines
+from interp_cli.steer import add_clamp_options, read_lines, scales_from
 
 
 def add_parser(subparsers) -> None:
@@ -41,7 +41,8 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from interp.errors import InterpError
-    from interp.steer import dose_response, parse_value
+    from interp.steer import Clamp, dose_response, parse_value
+    from interp.steer.clamps import parse_positions_text
     from interp.steer.dose import check_prompts
     from interp.steer.table import table_format, write_atomic
     from interp.viz.dose_response import figure_html
@@ -57,9 +58,12 @@ def run(args: argparse.Namespace) -> int:
         raise InterpError(f"no clamp values in --values {args.values!r}; e.g. 0,1,5,10")
     if args.unit not in ("max", "raw"):
         raise InterpError(f"unknown unit {args.unit!r}; expected 'max' or 'raw'")
-    model = load_model_from(args)
-    positions, scales = clamp_context(args, model)
     sweep = [v if v[-1:] in ("x", "X") else parse_value(v)[0] for v in values]
+    positions = parse_positions_text(args.positions)
+    if args.mode is not None:
+        Clamp(0, 0, 0.0, mode=args.mode)  # an unknown mode fails before the model loads
+    model = load_model_from(args)
+    scales = scales_from(args, model)
     result = dose_response(model, args.neuron, prompts, args.concept, sweep, unit=args.unit,
                            mode=args.mode or "set", positions=positions, site=args.site,
                            n_controls=args.controls, seed=args.seed, scales=scales)

@@ -35,16 +35,13 @@ def read_lines(path: str) -> list[str]:
         raise InterpError(f"cannot read '{path}': {err.strerror or err}") from None
 
 
-def clamp_context(args: argparse.Namespace, model):
-    """(positions, scales or None) from the shared options."""
+def scales_from(args: argparse.Namespace, model):
+    """The activation scale from --scale-corpus, or None (the default corpus, on demand)."""
     from interp.steer import activation_scale
-    from interp.steer.clamps import parse_positions_text
 
-    positions = parse_positions_text(args.positions)
-    scales = None
-    if args.scale_corpus is not None:
-        scales = activation_scale(model, site=args.site, corpus=read_lines(args.scale_corpus))
-    return positions, scales
+    if args.scale_corpus is None:
+        return None
+    return activation_scale(model, site=args.site, corpus=read_lines(args.scale_corpus))
 
 
 def add_parser(subparsers) -> None:
@@ -74,13 +71,15 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from interp.steer import Clamp, steer
+    from interp.steer.clamps import parse_positions_text
     from interp.steer.dose import check_prompts
 
     check_prompts(args.prompt)
-    model = load_model_from(args)
-    positions, scales = clamp_context(args, model)
+    positions = parse_positions_text(args.positions)
     clamps = [Clamp.parse(text, mode=args.mode, positions=positions, site=args.site)
-              for text in args.clamp]
+              for text in args.clamp]  # malformed input fails before the model loads
+    model = load_model_from(args)
+    scales = scales_from(args, model)
     result = steer(model, args.prompt, clamps, args.n_samples, concept=args.concept,
                    max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                    top_k=args.top_k, top_p=args.top_p, seed=args.seed, scales=scales)
