@@ -81,19 +81,23 @@ class Tracker:
 
 
 def cache_offset(kwargs: dict) -> int:
-    """Number of tokens already in the KV cache for an HF forward called with `kwargs`."""
+    """Number of tokens already in the KV cache for an HF forward called with `kwargs`.
+
+    Read from the cache's shapes first (a host-side int: no device synchronisation on a GPU);
+    `cache_position` (a device tensor) only when no cache object is passed.
+    """
+    cache = kwargs.get("past_key_values")
+    if cache is not None and hasattr(cache, "get_seq_length"):
+        return int(cache.get_seq_length())
+    if cache is not None:
+        try:  # legacy tuple format: ((k, v), ...) with k [batch, heads, pos, d_head]
+            return int(cache[0][0].shape[-2])
+        except (IndexError, TypeError, AttributeError):
+            pass
     cache_position = kwargs.get("cache_position")
     if isinstance(cache_position, Tensor) and cache_position.numel():
         return int(cache_position.reshape(-1)[0])
-    cache = kwargs.get("past_key_values")
-    if cache is None:
-        return 0
-    if hasattr(cache, "get_seq_length"):
-        return int(cache.get_seq_length())
-    try:  # legacy tuple format: ((k, v), ...) with k [batch, heads, pos, d_head]
-        return int(cache[0][0].shape[-2])
-    except (IndexError, TypeError, AttributeError):
-        return 0
+    return 0
 
 
 _TRACKERS: weakref.WeakKeyDictionary[Any, Tracker] = weakref.WeakKeyDictionary()
