@@ -48,8 +48,10 @@ class Positions:
         if self.kind == "last":
             return real & (pos == pos.max(dim=-1, keepdim=True).values)
         if self.kind == "index":
-            wanted = torch.tensor(self.values, dtype=pos.dtype, device=pos.device)
-            return torch.isin(pos, wanted) & real
+            hit = torch.zeros_like(real)
+            for value in self.values:  # scalar compares: no host-to-device copy, no sync
+                hit |= pos == value
+            return hit & real
         hit = real & (pos >= self.start) & ((pos - self.start) % self.step == 0)
         return hit if self.stop is None else hit & (pos < self.stop)
 
