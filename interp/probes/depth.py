@@ -1,0 +1,213 @@
+"""Per-layer linear probes and concept depth (issue 6, after Jin et al. 2024, arXiv 2404.07066).
+
+`probe_layers(reps, labels)` fits, for every layer, `make_pipeline(StandardScaler(),
+LogisticRegression(max_iter=...))` under stratified k-fold cross-validation (shuffled with a
+fixed seed, the same folds for every layer) and reports per layer the mean over folds of
+accuracy, F1 (binary: of the positive class, the larger label; multiclass: macro) and ROC-AUC
+(binary: of the positive-class probability; multiclass: one-vs-rest macro), each with a 95 %
+Student-t confidence interval over folds: mean +/- t(0.975, k-1) * sd / sqrt(k), sd with
+ddof=1. Folds share training data, so this interval is approximate (somewhat too narrow).
+
+Control task: the same probe on the same representations with the labels permuted once (fixed
+seed); selectivity = accuracy - control accuracy (Hewitt & Liang 2019). A probe that is
+accurate only because it is expressive has low selectivity.
+
+Definitions (the paper's thresholds are not public; these are ours). With `acc` the mean
+accuracy curve and `chance` the majority-class fraction:
+
+- jumping point: the first layer l with acc[l] >= chance + margin (default margin 0.05) and
+  acc[l] - max(chance, acc[0], ..., acc[l-1]) >= jump (default 0.1): the first layer where
+  the concept becomes decodable in one step. Layer 0 can be the jumping point (decodable from
+  the first representation). None if no layer qualifies.
+- converging point: the first layer l with acc[l] >= max(acc) - tol (default 0.02), provided
+  max(acc) >= chance + margin (else None): where the curve reaches its plateau.
+
+Both are also given as relative depth, depths[l] / n_layers (by default depths[l] = l and
+n_layers = number of rows; pass `interp.probes.site_depths(site, n_layers)` and the model's
+n_layers so that models of different depth compare).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from jaxtyping import Float
+
+from interp.errors import InterpError
+
+METRICS = ("accuracy", "f1", "roc_auc")
+
+
+def jumping_point(acc: Sequence[float], chance: float, jump: float = 0.1,
+                  margin: float = 0.05) -> int | None:
+    """First layer whose accuracy beats chance + margin and the best earlier layer (or chance)
+    by at least `jump`; None if there is none. See the module docstring."""
+    best = chance
+    for layer, a in enumerate(acc):
+        if a >= chance + margin and a - best >= jump:
+            return layer
+        best = max(best, a)
+    return None
+
+
+def converging_point(acc: Sequence[float], chance: float, tol: float = 0.02,
+                     margin: float = 0.05) -> int | None:
+    """First layer within `tol` of the curve's maximum, if that maximum beats chance + margin."""
+    acc = list(acc)
+    if not acc or max(acc) < chance + margin:
+        return None
+    top = max(acc)
+    return next(i for i, a in enumerate(acc) if a >= top - tol)
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student-t interval over `values` (a single value: low = high)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+@dataclass
+class DepthResult:
+    """Per-layer probe curves plus jumping/converging points (layer index and relative depth).
+
+    `metrics[name]` and `ci[name]` (name in accuracy, f1, roc_auc, control_accuracy) are lists
+    with one entry per layer; `ci` holds (low, high) pairs; `folds[name]` the per-fold values.
+    """
+
+    metrics: dict[str, list[float]]
+    ci: dict[str, list[tuple[float, float]]]
+    folds: dict[str, list[list[float]]]
+    selectivity: list[float]
+    chance: float
+    jumping_point: int | None
+    converging_point: int | None
+    jumping_depth: float | None
+    converging_depth: float | None
+    depths: list[float]
+    n_layers: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> list[float]:
+        return self.metrics["accuracy"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _check(reps: Any, labels: Any, folds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = reps.detach().float().cpu().numpy() if isinstance(reps, torch.Tensor) else np.asarray(
+        reps, dtype=np.float32)
+    if x.ndim != 3:
+        raise InterpError(f"representations must be [layers, n, d], got shape {x.shape}")
+    y = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    if y.ndim != 1 or len(y) != x.shape[1]:
+        raise InterpError(f"labels must be 1-D with one entry per sample ({x.shape[1]}), got "
+                          f"shape {y.shape}")
+    if not np.isfinite(x).all():
+        raise InterpError("representations contain NaN or inf")
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise InterpError(f"folds must be an integer >= 2, got {folds!r}")
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise InterpError(f"labels have a single class {classes.tolist()!r}; need at least 2")
+    if len(y) < folds or counts.min() < folds:
+        raise InterpError(
+            f"too few samples for {folds}-fold cross-validation: {len(y)} samples, class counts "
+            f"{dict(zip(classes.tolist(), counts.tolist()))}; each class needs >= {folds}")
+    return x, y, classes
+
+
+def _fold_scores(x: np.ndarray, y: np.ndarray, classes: np.ndarray, splits: list, max_iter: int,
+                 c: float) -> dict[str, list[float]]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    out: dict[str, list[float]] = {m: [] for m in METRICS}
+    binary = len(classes) == 2
+    for train, test in splits:
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, C=c))
+        clf.fit(x[train], y[train])
+        pred = clf.predict(x[test])
+        proba = clf.predict_proba(x[test])
+        out["accuracy"].append(float(accuracy_score(y[test], pred)))
+        if binary:
+            out["f1"].append(float(f1_score(y[test], pred, pos_label=classes[1])))
+            auc = roc_auc_score(y[test] == classes[1], proba[:, 1])
+        else:
+            out["f1"].append(float(f1_score(y[test], pred, average="macro")))
+            auc = roc_auc_score(y[test], proba, multi_class="ovr", labels=clf.classes_)
+        out["roc_auc"].append(float(auc))
+    return out
+
+
+def probe_layers(
+    reps: Float[torch.Tensor, "layers n d"] | np.ndarray, labels: Sequence[Any] | np.ndarray, *,
+    folds: int = 5, seed: int = 0, max_iter: int = 1000, c: float = 1.0, control: bool = True,
+    jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
+    depths: Sequence[float] | None = None, n_layers: float | None = None,
+) -> DepthResult:
+    """Probe every layer of `reps` for `labels`; see the module docstring for every definition.
+
+    reps: [layers, n, d] representations (e.g. from `representations`). labels: n class labels
+    (two or more classes, each with >= `folds` samples). c: inverse L2 strength of the
+    logistic regression. control: also run the shuffled-label control (selectivity is NaN
+    without it). depths / n_layers: for relative depth (defaults: row index / number of rows).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y, classes = _check(reps, labels, folds)
+    n_rows = x.shape[0]
+    depths = [float(i) for i in range(n_rows)] if depths is None else [float(d) for d in depths]
+    if len(depths) != n_rows:
+        raise InterpError(f"depths has {len(depths)} entries for {n_rows} layers")
+    n_layers = float(n_rows if n_layers is None else n_layers)
+    if n_layers <= 0:
+        raise InterpError(f"n_layers must be positive, got {n_layers!r}")
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x[0], y))
+    y_control = np.random.default_rng(seed).permutation(y)
+    names = [*METRICS, "control_accuracy"] if control else list(METRICS)
+    per_fold: dict[str, list[list[float]]] = {m: [] for m in names}
+    for layer in range(n_rows):
+        scores = _fold_scores(x[layer], y, classes, splits, max_iter, c)
+        if control:
+            scores["control_accuracy"] = _fold_scores(
+                x[layer], y_control, classes, splits, max_iter, c)["accuracy"]
+        for m in names:
+            per_fold[m].append(scores[m])
+    metrics: dict[str, list[float]] = {m: [] for m in names}
+    ci: dict[str, list[tuple[float, float]]] = {m: [] for m in names}
+    for m in names:
+        for values in per_fold[m]:
+            mean, lo, hi = t_interval(values)
+            metrics[m].append(mean)
+            ci[m].append((lo, hi))
+    acc = metrics["accuracy"]
+    selectivity = ([a - b for a, b in zip(acc, metrics["control_accuracy"])] if control
+                   else [float("nan")] * n_rows)
+    chance = float(np.unique(y, return_counts=True)[1].max() / len(y))
+    jp = jumping_point(acc, chance, jump, margin)
+    cp = converging_point(acc, chance, tol, margin)
+    return DepthResult(
+        metrics=metrics, ci=ci, folds=per_fold, selectivity=selectivity, chance=chance,
+        jumping_point=jp, converging_point=cp,
+        jumping_depth=None if jp is None else depths[jp] / n_layers,
+        converging_depth=None if cp is None else depths[cp] / n_layers,
+        depths=depths, n_layers=n_layers,
+        params={"folds": folds, "seed": seed, "max_iter": max_iter, "c": c, "jump": jump,
+                "margin": margin, "tol": tol, "control": control, "ci": "student-t 95%",
+                "n_samples": len(y), "classes": classes.tolist()},
+    )

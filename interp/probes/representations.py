@@ -1,0 +1,165 @@
+"""Per-layer representations of texts for concept-depth probes (issue 6, Jin et al. 2024).
+
+`representations(model, texts, site=..., pooling=...)` runs `interp.hooks.capture` once over
+every layer of one residual-stream site and pools each text to one vector per layer:
+
+- site "resid_pre": n_layers + 1 rows: the residual entering blocks 0..n_layers-1, then the
+  residual leaving the last block (row i = after i blocks; row 0 is the embedding).
+- site "resid_mid": n_layers rows, the residual after block i's attention, before its MLP.
+- site "resid_post": n_layers rows, the residual leaving block i.
+
+pooling "last" keeps each text's last token; "mean" averages over its real (unpadded) tokens,
+BOS included when the model prepends one. `site_depths` gives each row's depth in blocks, so
+layer / n_layers compares models of different depth.
+
+With `cache_dir`, the result is stored as `<key>.safetensors` plus `<key>.json` (model
+fingerprint, site, pooling, texts hash, shape), where key hashes site, pooling and texts. Both
+files are written to temporary names and renamed (the JSON last, so its presence marks a
+complete entry). A cached entry written for a different model fingerprint is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from interp.errors import InterpError, choices_error
+
+SITES = ("resid_pre", "resid_mid", "resid_post")
+POOLINGS = ("last", "mean")
+CACHE_FORMAT = "interp-probe-representations"
+CACHE_VERSION = 1
+
+
+def site_depths(site: str, n_layers: int) -> list[float]:
+    """Depth in blocks of each representation row for `site` (resid_mid counts half a block)."""
+    if site == "resid_pre":
+        return [float(i) for i in range(n_layers + 1)]
+    if site == "resid_mid":
+        return [i + 0.5 for i in range(n_layers)]
+    if site == "resid_post":
+        return [float(i + 1) for i in range(n_layers)]
+    raise choices_error("site", site, SITES)
+
+
+def texts_hash(texts: Sequence[str]) -> str:
+    """sha256 of the texts (length-prefixed, so boundaries count)."""
+    h = hashlib.sha256()
+    for t in texts:
+        b = t.encode("utf-8")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+def _check(texts: Sequence[str], site: str, pooling: str) -> list[str]:
+    if site not in SITES:
+        raise choices_error("site", site, SITES)
+    if pooling not in POOLINGS:
+        raise choices_error("pooling", pooling, POOLINGS)
+    if isinstance(texts, str):
+        raise InterpError("texts must be a list of strings, got a single str")
+    texts = list(texts)
+    if not texts:
+        raise InterpError("no texts given")
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InterpError(f"text {i} is {type(t).__name__}; expected str")
+    return texts
+
+
+def _hook_names(model: Any, site: str) -> list[str]:
+    n = model.facts.n_layers
+    names = [model.hook_name(site, layer) for layer in range(n)]
+    if site == "resid_pre":
+        names.append(model.hook_name("resid_post", n - 1))
+    return names
+
+
+def compute_representations(
+    model: Any, texts: Sequence[str], site: str = "resid_post", pooling: str = "last",
+    batch_size: int = 8,
+) -> Float[Tensor, "rows n_texts d_model"]:
+    """Pooled float32 representations [rows, n_texts, d_model] on the CPU (no caching)."""
+    from interp.hooks import capture
+
+    texts = _check(texts, site, pooling)
+    names = _hook_names(model, site)
+    acts = capture(model, names, texts, batch_size=batch_size,
+                   positions="last" if pooling == "last" else None)
+    rows = []
+    for name in names:
+        x = acts[name].float()  # [n, k, d]
+        if pooling == "last":
+            rows.append(x[:, 0])
+        else:
+            m = acts.mask.unsqueeze(-1).float()
+            rows.append((x * m).sum(1) / m.sum(1).clamp(min=1.0))
+    return torch.stack(rows)
+
+
+def _cache_paths(cache_dir: Path, site: str, pooling: str, thash: str) -> tuple[Path, Path]:
+    key = hashlib.sha256(f"{site}|{pooling}|{thash}".encode()).hexdigest()[:24]
+    stem = f"{site}-{pooling}-{key}"
+    return cache_dir / f"{stem}.safetensors", cache_dir / f"{stem}.json"
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def representations(
+    model: Any, texts: Sequence[str], site: str = "resid_post", pooling: str = "last", *,
+    batch_size: int = 8, cache_dir: str | os.PathLike | None = None,
+) -> Float[Tensor, "rows n_texts d_model"]:
+    """Per-layer pooled representations of `texts` at `site`, optionally cached on disk.
+
+    Returns float32 [rows, n_texts, d_model] (rows: see the module docstring). With
+    `cache_dir`, a matching entry is loaded instead of rerunning the model; an entry written
+    by a model with a different fingerprint raises InterpError.
+    """
+    from safetensors.torch import load_file, save_file
+
+    texts = _check(texts, site, pooling)
+    if cache_dir is None:
+        return compute_representations(model, texts, site, pooling, batch_size)
+    cache = Path(cache_dir)
+    thash = texts_hash(texts)
+    tensor_path, meta_path = _cache_paths(cache, site, pooling, thash)
+    if meta_path.exists() and tensor_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("fingerprint") != model.fingerprint:
+            raise InterpError(
+                f"cached representations {meta_path} were computed by a model with fingerprint "
+                f"{meta.get('fingerprint')!r}, not {model.fingerprint!r}; use another cache_dir "
+                "or delete the entry"
+            )
+        if (meta.get("site"), meta.get("pooling"), meta.get("texts_sha256")) == (
+                site, pooling, thash):
+            return load_file(str(tensor_path))["representations"]
+    reps = compute_representations(model, texts, site, pooling, batch_size)
+    cache.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": CACHE_FORMAT, "format_version": CACHE_VERSION, "model": model.name,
+        "fingerprint": model.fingerprint, "site": site, "pooling": pooling,
+        "texts_sha256": thash, "n_texts": len(texts), "shape": list(reps.shape),
+        "depths": site_depths(site, model.facts.n_layers), "n_layers": model.facts.n_layers,
+    }
+    _write_atomic(tensor_path,
+                  lambda p: save_file({"representations": reps.contiguous()}, str(p)))
+    _write_atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    return reps

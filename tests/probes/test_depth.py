@@ -1,0 +1,112 @@
+"""probe_layers on synthetic representations with a known answer: a feature planted from
+layer 3 on, shuffled-label control, confidence intervals, definitions and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from interp.errors import InterpError
+from interp.probes import converging_point, jumping_point, probe_layers, t_interval
+
+N_LAYERS, N, D, PLANT = 6, 160, 12, 3
+
+
+def planted(seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """[layers, n, d] Gaussian noise; from layer PLANT on, the labels shift one direction."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], N // 2)
+    x = rng.normal(size=(N_LAYERS, N, D))
+    x[PLANT:, :, 0] += 4.0 * (2 * y - 1)
+    return torch.tensor(x, dtype=torch.float32), y
+
+
+@pytest.fixture(scope="module")
+def result():
+    reps, y = planted()
+    return probe_layers(reps, y, folds=5, seed=0, depths=[i + 1 for i in range(N_LAYERS)],
+                        n_layers=N_LAYERS)
+
+
+def test_planted_jumping_point(result):
+    acc = result.accuracy
+    assert result.chance == 0.5
+    assert all(a < 0.7 for a in acc[:PLANT])
+    assert all(a > 0.95 for a in acc[PLANT:])
+    assert result.jumping_point == PLANT
+    assert result.converging_point == PLANT
+    assert result.jumping_depth == pytest.approx((PLANT + 1) / N_LAYERS)
+    assert all(result.metrics["roc_auc"][i] > 0.95 for i in range(PLANT, N_LAYERS))
+    assert all(result.metrics["f1"][i] > 0.95 for i in range(PLANT, N_LAYERS))
+
+
+def test_control_near_chance_and_selectivity(result):
+    control = result.metrics["control_accuracy"]
+    assert all(abs(a - 0.5) < 0.15 for a in control)
+    assert all(s > 0.3 for s in result.selectivity[PLANT:])
+    assert all(s < 0.3 for s in result.selectivity[:PLANT])
+
+
+def test_ci_contains_mean(result):
+    for name, values in result.metrics.items():
+        for mean, (lo, hi) in zip(values, result.ci[name]):
+            assert lo <= mean <= hi
+    assert len(result.folds["accuracy"][0]) == 5
+    assert set(result.to_dict()) >= {"metrics", "ci", "jumping_point", "params"}
+
+
+def test_t_interval_matches_formula():
+    mean, lo, hi = t_interval([0.5, 0.7, 0.6, 0.8])
+    half = 3.182446305284263 * np.std([0.5, 0.7, 0.6, 0.8], ddof=1) / 2
+    assert mean == pytest.approx(0.65)
+    assert (lo, hi) == pytest.approx((0.65 - half, 0.65 + half))
+
+
+def test_deterministic_seed():
+    reps, y = planted(1)
+    a = probe_layers(reps[:2], y, folds=3, seed=7, control=False)
+    b = probe_layers(reps[:2], y, folds=3, seed=7, control=False)
+    assert a.folds == b.folds
+    assert all(math.isnan(s) for s in a.selectivity)
+
+
+def test_multiclass():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 30)
+    x = rng.normal(size=(2, 90, 6))
+    x[1, np.arange(90), y] += 5.0
+    r = probe_layers(x, y, folds=3, control=False)
+    assert r.chance == pytest.approx(1 / 3)
+    assert r.accuracy[1] > 0.9 and r.metrics["roc_auc"][1] > 0.95
+    assert r.jumping_point == 1
+
+
+def test_definitions_on_curves():
+    assert jumping_point([0.5, 0.52, 0.9, 0.95], 0.5) == 2
+    assert jumping_point([0.8, 0.85, 0.9], 0.5) == 0  # decodable from the first layer
+    assert jumping_point([0.5, 0.55, 0.6, 0.65], 0.5) is None  # gradual: no jump of 0.1
+    assert jumping_point([0.5, 0.58, 0.5], 0.5, jump=0.05, margin=0.1) is None  # below margin
+    assert converging_point([0.5, 0.7, 0.89, 0.9, 0.85], 0.5) == 2
+    assert converging_point([0.5, 0.52, 0.51], 0.5) is None
+
+
+@pytest.mark.parametrize("n, labels, match", [
+    (20, [1] * 20, r"single class \[1\]"),
+    (4, [0, 1] * 2, "too few samples"),
+    (20, [0, 1] * 9, "one entry per sample"),
+])
+def test_bad_labels(n, labels, match):
+    with pytest.raises(InterpError, match=match):
+        probe_layers(torch.zeros(2, n, 3), labels)
+
+
+def test_bad_shapes_and_folds():
+    with pytest.raises(InterpError, match=r"\[layers, n, d\]"):
+        probe_layers(torch.zeros(10, 3), [0, 1] * 5)
+    with pytest.raises(InterpError, match="folds"):
+        probe_layers(torch.zeros(1, 10, 3), [0, 1] * 5, folds=1)
+    with pytest.raises(InterpError, match="depths"):
+        probe_layers(torch.zeros(2, 10, 3), [0, 1] * 5, depths=[1.0])
