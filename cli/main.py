@@ -15,7 +15,7 @@ from interp import __version__
 
 SUBCOMMANDS = (
     "info", "map_neurons", "merge_maps", "find_neurons", "compare_neurons", "steer",
-    "dose_response",
+    "dose_response", "atlas", "circuits", "codebook", "ast_probe", "concept_depth",
 )
 """Modules under interp_cli, one per subcommand."""
 

@@ -1,0 +1,260 @@
+/* interp neuron atlas: hand-written, no dependencies, no network. Data files are scripts
+   that call ATLAS.put(key, data); model strings only ever reach the page via textContent. */
+(function () {
+  "use strict";
+  var A = window.ATLAS = { M: null, store: new Map(), pending: new Map() };
+  A.meta = function (m) { A.M = m; };
+  A.put = function (key, data) { A.store.set(key, data); };
+
+  function pad(n, w) { var s = String(n); while (s.length < w) s = "0" + s; return s; }
+  function load(key, path) {  /* a <script> tag: works from file://, unlike fetch */
+    if (A.store.has(key)) return Promise.resolve(A.store.get(key));
+    if (A.pending.has(key)) return A.pending.get(key);
+    var p = new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = path;
+      s.onload = function () { A.pending.delete(key); resolve(A.store.get(key)); };
+      s.onerror = function () { A.pending.delete(key); reject(new Error("missing " + path)); };
+      document.head.appendChild(s);
+    });
+    A.pending.set(key, p);
+    return p;
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function add(parent) {
+    for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
+    return parent;
+  }
+  function svg(tag, attrs) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (var k in attrs) e.setAttribute(k, String(attrs[k]));
+    return e;
+  }
+  function fmt(x, d) { return x === null || x === undefined ? "–" : Number(x).toPrecision(d || 3); }
+  function tok(text) { var s = el("span", "tok", text); s.title = text; return s; }
+  function neuronHref(l, n) { return "neuron.html#" + (l | 0) + ":" + (n | 0); }
+  function link(l, n, text) { var a = el("a", null, text || (l + ":" + n)); a.href = neuronHref(l, n); return a; }
+  /* The search key: FNV-1a over UTF-16 units, like interp.atlas.text.bucket_of / search_key. */
+  A.key = function (q) {
+    return q.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "").replace(/[A-Z]/g, function (c) { return c.toLowerCase(); });
+  };
+  A.bucket = function (key, n) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+    return (h >>> 0) % n;
+  };
+  function header() {
+    var M = A.M;
+    document.getElementById("model").textContent = M.model + " · " + M.n_layers + " layers × " +
+      M.d_mlp + " neurons · sides " + M.sides.join(", ") + " · fingerprint " + M.fingerprint;
+  }
+  function provenance(box) {
+    var M = A.M, P = M.provenance, dl = el("dl", "prov");
+    function row(k, v, code) { add(dl, el("dt", null, k), add(el("dd"), code ? el("pre", null, v) : document.createTextNode(String(v)))); }
+    row("model", M.model); row("fingerprint", M.fingerprint); row("architecture", M.architecture);
+    row("shape", M.n_layers + " layers, d_mlp " + M.d_mlp + ", d_model " + M.d_model + ", vocab " + M.d_vocab);
+    P.maps.forEach(function (m) { row("decode " + m.side, JSON.stringify(m.options), true); });
+    if (M.records) {
+      var R = M.records;
+      row("examples", R.n_docs + " documents, " + R.n_tokens + " tokens of corpus " + R.corpus.name +
+        " (sha256 " + R.corpus.sha256 + "), site " + R.site + ", top " + R.top_k + " documents per neuron");
+    } else row("examples", "none: built without activation records");
+    if (P.dose_files.length) row("dose-response", P.dose_files.join(", "));
+    row("interp", P.interp_version);
+    row("rebuild", P.command, true);
+    box.replaceChildren(dl);
+  }
+  function bars(counts, w, h, log) {
+    var s = svg("svg", { width: w, height: h + 2, viewBox: "0 0 " + w + " " + (h + 2), role: "img" });
+    var f = function (c) { return log ? Math.log1p(c) : c; };
+    var top = Math.max.apply(null, counts.map(f)) || 1, bw = w / counts.length;
+    counts.forEach(function (c, i) {
+      var bh = h * f(c) / top, r = svg("rect", { "class": "bar", x: i * bw + 0.5, y: h - bh, width: Math.max(bw - 1, 1), height: bh });
+      add(r, svg("title", {})).lastChild.textContent = String(c);
+      s.appendChild(r);
+    });
+    s.appendChild(svg("line", { "class": "axis", x1: 0, y1: h + 1, x2: w, y2: h + 1 }));
+    return s;
+  }
+
+  /* ---------------- index page ---------------- */
+  function indexPage() {
+    var M = A.M, box = document.getElementById("layers");
+    M.overview.forEach(function (L) {
+      var row = add(el("div", "layer"), add(el("div", "name"), link(L.layer, 0, "layer " + L.layer)));
+      L.sides.forEach(function (S, i) {
+        var cell = add(el("div", "spec"), el("div", "muted", M.sides[i] + ": median top-1 p " + fmt(S.median_p1) +
+          ", " + S.over_half + " > 0.5"), bars(S.hist, 160, 40, true));
+        row.appendChild(cell);
+        var best = add(el("div", "best"), el("div", "muted", "most specialised (" + M.sides[i] + ")"));
+        S.best.forEach(function (b) { add(best, add(link(L.layer, b[0], L.layer + ":" + b[0] + " "), tok(b[1]))); });
+        row.appendChild(best);
+      });
+      box.appendChild(row);
+    });
+    provenance(document.getElementById("prov"));
+    var form = document.getElementById("search-form"), q = document.getElementById("q");
+    form.addEventListener("submit", function (e) { e.preventDefault(); search(q.value); });
+  }
+  function search(q) {
+    var t0 = performance.now(), M = A.M, status = document.getElementById("search-status");
+    var list = document.getElementById("results"), m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(q);
+    if (m) {
+      var l = +m[1], n = +m[2];
+      if (M.layers.indexOf(l) >= 0 && n < M.d_mlp) { location.href = neuronHref(l, n); return; }
+      status.textContent = "no neuron " + l + ":" + n + " (layers " + M.layers[0] + "–" +
+        M.layers[M.layers.length - 1] + ", neurons 0–" + (M.d_mlp - 1) + ")";
+      return;
+    }
+    var key = A.key(q);
+    list.replaceChildren();
+    if (!key) { status.textContent = "type a token, e.g. dog"; return; }
+    var b = A.bucket(key, M.n_buckets);
+    status.textContent = "searching…";
+    load("S" + pad(b, 5), "data/search/" + pad(b, 5) + ".js").then(function (bucket) {
+      var hit = bucket.find(function (e) { return e[0] === key; }), entries = hit ? hit[2] : [];
+      entries.forEach(function (e) {
+        var li = add(el("li", "hit"), link(e[0], e[1]), document.createTextNode(" " + M.sides[e[2]] +
+          " · p " + fmt(e[3] / M.mass_scale) + " · rank " + e[4]));
+        li.dataset.layer = e[0]; li.dataset.neuron = e[1];
+        list.appendChild(li);
+      });
+      var many = entries.length >= M.search_limit ? "the best " + entries.length + " of the neurons (per side) that decode to " : entries.length + " neurons (per side) decode to ";
+      status.replaceChildren(document.createTextNode(entries.length ? many : "no neuron has among its top tokens "),
+        tok(hit ? hit[1] : key), document.createTextNode(entries.length ? " (any case, with or without spaces), best first" : ""));
+      list.dataset.ms = (performance.now() - t0).toFixed(2);
+      list.dataset.query = key;
+    }, function (err) { status.textContent = String(err.message); });
+  }
+
+  /* ---------------- neuron page ---------------- */
+  function current() {
+    var m = /^#(\d+):(\d+)$/.exec(location.hash), M = A.M;
+    return m ? [+m[1], +m[2]] : [M.layers[0], 0];
+  }
+  function step(l, n, d) {
+    var M = A.M, i = M.layers.indexOf(l);
+    n += d;
+    if (n < 0) { i = (i - 1 + M.layers.length) % M.layers.length; n = M.d_mlp - 1; }
+    if (n >= M.d_mlp) { i = (i + 1) % M.layers.length; n = 0; }
+    return neuronHref(M.layers[i], n);
+  }
+  function neuronPage() {
+    provenance(document.getElementById("prov"));
+    document.getElementById("random").addEventListener("click", function (e) {
+      var M = A.M; e.preventDefault();
+      location.hash = M.layers[Math.floor(Math.random() * M.layers.length)] + ":" + Math.floor(Math.random() * M.d_mlp);
+    });
+    document.getElementById("jump").addEventListener("submit", function (e) {
+      e.preventDefault();
+      location.hash = (+document.getElementById("jump-layer").value | 0) + ":" + (+document.getElementById("jump-neuron").value | 0);
+    });
+    window.addEventListener("hashchange", show);
+    show();
+  }
+  function show() {
+    var M = A.M, c = current(), l = c[0], n = c[1], status = document.getElementById("status");
+    document.getElementById("prev").href = step(l, n, -1);
+    document.getElementById("next").href = step(l, n, 1);
+    document.getElementById("jump-layer").value = l; document.getElementById("jump-neuron").value = n;
+    document.getElementById("title").textContent = "Layer " + l + " · neuron " + n;
+    document.title = l + ":" + n + " - " + M.model + " - interp neuron atlas";
+    if (M.layers.indexOf(l) < 0 || n >= M.d_mlp) { status.textContent = "no neuron " + l + ":" + n + " in this atlas"; return; }
+    var chunk = Math.floor(n / M.shard_size), key = "L" + pad(l, 3) + "/" + pad(chunk, 5);
+    status.textContent = "loading…";
+    load(key, "data/" + key + ".js").then(function (sh) {
+      render(l, n, sh.neurons[n - sh.start], sh.strings);
+      status.textContent = "";
+    }, function (err) { status.textContent = String(err.message); });
+  }
+  function render(l, n, d, S) {
+    var M = A.M, sides = el("div", "sides");
+    d.sides.forEach(function (s, i) {
+      var box = add(el("div", "side"), el("h3", null, M.sides[i]),
+        el("p", "muted", "top-1 p " + fmt(s.p1) + " · margin " + fmt(s.margin) + " · entropy " + fmt(s.entropy) + " nats"));
+      box.id = "side-" + M.sides[i];
+      [["top", "top tokens", s.top], ["bottom", "bottom tokens", s.bot]].forEach(function (part) {
+        if (!part[2].length) return;
+        var t = el("table", part[0]), head = add(el("tr"), el("th", "num", "#"), el("th", null, part[1]), el("th", "num", "logit"));
+        if (part[0] === "top") head.appendChild(el("th", "num", "prob"));
+        t.appendChild(head);
+        part[2].forEach(function (r, k) {
+          var tr = add(el("tr"), el("td", "num", k + 1), add(el("td"), tok(S[r[0]])), el("td", "num", fmt(r[1], 4)));
+          if (part[0] === "top") tr.appendChild(el("td", "num", fmt(r[2])));
+          t.appendChild(tr);
+        });
+        box.appendChild(t);
+      });
+      sides.appendChild(box);
+    });
+    document.getElementById("sides").replaceChildren(sides);
+    examples(d, S); histogram(d); dose(d);
+    var rel = document.getElementById("related");
+    rel.replaceChildren();
+    if (d.related) d.related.forEach(function (r) {
+      add(rel, link(r[0], r[1]), document.createTextNode(" (cos " + fmt(r[2], 2) + ")  "));
+    });
+    else rel.textContent = "none recorded";
+  }
+  function examples(d, S) {
+    var box = document.getElementById("examples");
+    box.replaceChildren();
+    if (!d.examples) { box.textContent = "no activation records in this atlas (build it with --model to collect them)"; return; }
+    var top = d.examples.length ? Math.max(Math.abs(d.examples[0][0]), 1e-6) : 1;
+    d.examples.forEach(function (x) {
+      var row = add(el("div", "example"), el("span", "val", fmt(x[0])));
+      row.title = "document " + x[1];
+      x[3].forEach(function (si, j) {
+        var a = x[4][j], t = el("span", "t" + (j === x[2] ? " focus" : ""), S[si]);
+        var alpha = Math.min(Math.abs(a) / top, 1).toFixed(3);
+        t.style.backgroundColor = a >= 0 ? "rgba(230,120,20," + alpha + ")" : "rgba(40,110,220," + alpha + ")";
+        t.title = "activation " + fmt(a);
+        row.appendChild(t);
+      });
+      box.appendChild(row);
+    });
+  }
+  function histogram(d) {
+    var box = document.getElementById("hist"), R = A.M.records;
+    box.replaceChildren();
+    if (!d.hist) { box.textContent = "no activation records"; return; }
+    var e = R.hist_edges, st = d.stats;
+    add(box, bars(d.hist, 460, 80, true), el("div", "muted", "bins (signed half-decades): < " + e[0] + " | … | [" +
+      e[e.length / 2 - 1] + ", " + e[e.length / 2] + ") | … | ≥ " + e[e.length - 1] + "; log count"),
+      el("p", null, "mean " + fmt(st[0]) + " · std " + fmt(st[1]) + " · min " + fmt(st[2]) + " · max " + fmt(st[3]) +
+        " · active (> 0) on " + fmt(100 * st[4]) + " % of " + R.n_tokens + " tokens"));
+  }
+  function dose(d) {
+    var box = document.getElementById("dose");
+    box.replaceChildren();
+    if (!d.dose) { box.textContent = "not computed for this neuron (interp dose-response --table F.json, then --dose F.json)"; return; }
+    d.dose.forEach(function (r) {
+      var w = 320, h = 120, ys = r.target.concat(r.controls, [r.baseline]);
+      var top = Math.max.apply(null, ys), low = Math.min.apply(null, ys), span = (top - low) || 1e-9;
+      var x = function (i) { return 40 + i * (w - 50) / Math.max(r.values.length - 1, 1); };
+      var y = function (p) { return h - 15 - (h - 25) * (p - low) / span; };
+      var s = svg("svg", { width: w, height: h, viewBox: "0 0 " + w + " " + h });
+      var path = function (v) { return v.map(function (p, i) { return (i ? "L" : "M") + x(i).toFixed(1) + " " + y(p).toFixed(1); }).join(" "); };
+      s.appendChild(svg("line", { "class": "base", x1: 30, x2: w - 10, y1: y(r.baseline), y2: y(r.baseline) }));
+      if (r.controls.length) s.appendChild(svg("path", { "class": "control", d: path(r.controls) }));
+      s.appendChild(svg("path", { "class": "target", d: path(r.target) }));
+      r.values.forEach(function (v, i) { add(s, svg("text", { x: x(i) - 6, y: h - 2 })).lastChild.textContent = String(v); });
+      add(s, svg("text", { x: 0, y: 12 })).lastChild.textContent = fmt(top, 3);
+      add(s, svg("text", { x: 0, y: h - 15 })).lastChild.textContent = fmt(low, 3);
+      var t = add(el("table"), add(el("tr"), el("th", "num", "value (" + r.unit + ")"), el("th", "num", "P target"), el("th", "num", "P controls")));
+      r.values.forEach(function (v, i) { add(t, add(el("tr"), el("td", "num", v), el("td", "num", fmt(r.target[i])), el("td", "num", fmt(r.controls[i])))); });
+      add(box, el("h3", null, r.file + ": clamp " + r.curve), el("p", "muted", "P(concept) at the next token (axis from lowest to highest) over " + r.n_prompts +
+        " prompts; solid: target, dashed: mean of " + r.n_controls + " control neurons, dotted: unclamped " + fmt(r.baseline)), s, t);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!A.M) { document.body.textContent = "data/meta.js is missing: rebuild the atlas"; return; }
+    header();
+    if (document.body.dataset.page === "index") indexPage(); else neuronPage();
+  });
+})();

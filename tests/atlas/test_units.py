@@ -1,0 +1,136 @@
+"""Atlas units without a model: token display, search keys, the streaming top-k, the search
+index, dose-response tables and corpus files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from interp.atlas.corpus import open_corpus
+from interp.atlas.dose import read_dose
+from interp.atlas.search import build_search
+from interp.atlas.synthetic import synthetic_map
+from interp.atlas.text import bucket_of, search_key, visible
+from interp.atlas.topk import HIST_EDGES, N_BINS, LayerState
+from interp.errors import InterpError
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    (" the", "\u2423the"), ("a\nb", "a\u21b5b"), ("\t", "\u21e5"), ("\x00", "\\x00"),
+    ("x\u202ey", "x\\u202ey"), ("\u200b", "\\u200b"), ("\ud800", "\\ud800"), ("", "\u2205"),
+    ("\u2028", "\\u2028"), ("\\x00", "\\\\x00"), ("\xa0", "\\xa0"), ("<script>", "<script>"),
+    ("\ufffd", "\ufffd"),
+])
+def test_visible_shows_whitespace_controls_and_bidi(raw, shown):
+    assert visible(raw) == shown
+
+
+def test_visible_truncates_long_tokens_and_keeps_spaces_in_text():
+    long = "a" * 5000
+    assert visible(long) == "a" * 48 + "\u2026(+4952)"
+    assert visible(" the\ncat", keep_spaces=True) == " the\u21b5cat"
+
+
+def test_search_key_and_bucket():
+    assert search_key("  Dog\n") == "dog" and search_key("ÄB") == "Äb"  # ASCII-only lowering
+    assert bucket_of("", 7) == 0x811C9DC5 % 7
+    # FNV-1a 32 reference value for "a" (0xe40c292c)
+    assert bucket_of("a", 2**32) == 0xE40C292C
+    assert 0 <= bucket_of("\ud800x", 13) < 13
+
+
+def _brute_top(acts, valid, k):
+    """Per neuron: the k documents with the highest peak (ties: earlier document)."""
+    peak = acts.masked_fill(~valid[..., None], -torch.inf).amax(1)  # [docs, units]
+    order = torch.sort(-peak.T, dim=1, stable=True).indices[:, :k]
+    return peak.T.gather(1, order), order
+
+
+def test_running_topk_matches_brute_force_over_batches():
+    gen = torch.Generator().manual_seed(0)
+    docs, pos, units, k = 23, 9, 5, 4
+    acts = torch.randn(docs, pos, units, generator=gen)
+    tokens = torch.randint(0, 50, (docs, pos), generator=gen)
+    lengths = torch.randint(2, pos + 1, (docs,), generator=gen)
+    valid = torch.arange(pos) < lengths[:, None]
+    valid[:, 0] = False  # the BOS position is never recorded
+    state = LayerState.empty(units, k, 3 + 1 + 2)
+    for start in range(0, docs, 4):  # uneven last batch
+        sl = slice(start, start + 4)
+        state.update(acts[sl], tokens[sl], valid[sl], start, 3, 2)
+    values, doc = _brute_top(acts, valid, k)
+    torch.testing.assert_close(state.values, values)
+    assert torch.equal(state.doc, doc)
+    flat = acts[valid]
+    assert state.n_tokens == flat.shape[0]
+    assert torch.equal(state.hist.sum(1), torch.full((units,), flat.shape[0]))
+    expect = torch.bucketize(flat[:, 2].contiguous(), torch.tensor(HIST_EDGES), right=True)
+    assert torch.equal(state.hist[2], torch.bincount(expect, minlength=N_BINS))
+    torch.testing.assert_close(state.max, flat.amax(0))
+    # window: the peak token sits at offset `before`, with this neuron's activation
+    u, j = 1, 0
+    d, p = int(state.doc[u, j]), int(state.pos[u, j])
+    assert state.window_ids[u, j, 3] == tokens[d, p]
+    assert state.window_acts[u, j, 3] == pytest.approx(float(acts[d, p, u]))
+    left = [int(t) for t in state.window_ids[u, j, :3]]
+    assert left == [int(tokens[d, q]) if q >= 1 else -1 for q in range(p - 3, p)]
+    # memory does not grow with the corpus: the state has the same shapes after any stream
+    assert state.window_ids.shape == (units, k, 6)
+
+
+def test_search_index_ranks_by_mass_and_merges_case_variants():
+    vocab = ["dog", " Dog", "cat", " ", "x"]
+    nmap = synthetic_map(2, 6, vocab, top_k=3, bottom_k=1, seed=1)
+    n_buckets, buckets = build_search([nmap], limit=50)
+    found = {e[0]: e[2] for bucket in buckets for e in bucket}
+    assert "" not in found  # whitespace-only tokens are not searchable
+    expect = {}
+    for layer, data in nmap.data.items():
+        for n in range(6):
+            mass = sum(float(p) for t, p in zip(data.top_ids[n].tolist(), data.top_probs[n])
+                       if vocab[t] in ("dog", " Dog"))
+            if mass:
+                expect[(layer, n)] = round(mass * 10_000)
+    got = {(e[0], e[1]): e[3] for e in found["dog"]}
+    assert got == expect
+    masses = [e[3] for e in found["dog"]]
+    assert masses == sorted(masses, reverse=True)
+    for b, bucket in enumerate(buckets):
+        assert all(bucket_of(e[0], n_buckets) == b for e in bucket)
+
+
+def test_corpus_files(tmp_path):
+    text = tmp_path / "c.txt"
+    text.write_text("first doc\nline two\n\n\nsecond doc\n")
+    assert list(open_corpus(text)) == ["first doc\nline two", "second doc"]
+    jsonl = tmp_path / "c.jsonl"
+    jsonl.write_text(json.dumps({"text": "a b"}) + "\n\n" + json.dumps({"text": "c"}) + "\n")
+    assert list(open_corpus(jsonl)) == ["a b", "c"]
+    assert len(list(open_corpus("bundled", n_chars=2000))) >= 1
+    (tmp_path / "e.txt").write_text("\n \n")
+    with pytest.raises(InterpError, match="empty"):
+        open_corpus(tmp_path / "e.txt")
+    (tmp_path / "bad.jsonl").write_text("{oops\n")
+    with pytest.raises(InterpError, match="line 1"):
+        list(open_corpus(tmp_path / "bad.jsonl"))
+    with pytest.raises(InterpError, match="does not exist"):
+        open_corpus(tmp_path / "missing.txt")
+
+
+def test_dose_table(tmp_path):
+    rows = [{"curve": "baseline", "kind": "baseline", "value": "", "mean": 0.1, "n_prompts": 2}]
+    for curve, kind, means in (("1:5 1:6", "target", [0.1, 0.5]), ("1:9 1:2", "control",
+                                                                     [0.1, 0.2])):
+        rows += [{"curve": curve, "kind": kind, "value": v, "unit": "max", "mean": m,
+                  "n_prompts": 2} for v, m in zip([0, 10], means)]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"meta": {"fingerprint": "abc"}, "rows": rows}))
+    out = read_dose(path, "abc")
+    assert set(out) == {(1, 5), (1, 6)}
+    assert out[(1, 5)]["target"] == [0.1, 0.5] and out[(1, 5)]["controls"] == [0.1, 0.2]
+    with pytest.raises(InterpError, match="another model"):
+        read_dose(path, "other")
+    with pytest.raises(InterpError, match=".json"):
+        read_dose(tmp_path / "d.csv", "abc")
