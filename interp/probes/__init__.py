@@ -1,7 +1,11 @@
-"""Concept-depth probes (issue 6): per-layer representations of texts and per-layer linear
-probes with cross-validation, confidence intervals, a shuffled-label control and jumping /
-converging points."""
+"""Concept-depth probes (Jin et al. 2024): per-layer representations of labelled texts,
+per-layer linear probes with cross-validation, confidence intervals, a shuffled-label control,
+jumping / converging points, datasets, controls and robustness runs.
 
+The per-layer representation function is `interp.probes.representations` (module
+`interp.probes.layer_reps`)."""
+
+from interp.probes.datasets import BUNDLED, ProbeDataset, load_dataset
 from interp.probes.depth import (
     DepthResult,
     converging_point,
@@ -9,14 +13,20 @@ from interp.probes.depth import (
     probe_layers,
     t_interval,
 )
-from interp.probes.representations import (
+from interp.probes.layer_reps import (
+    SITES,
     compute_representations,
     representations,
     site_depths,
     texts_hash,
 )
+from interp.probes.results import ConceptDepthRun, Curve
+from interp.probes.robustness import noisy_texts, quantized_model, random_init_model
+from interp.probes.runner import concept_depth, run_concept_depth
 
 __all__ = [
-    "DepthResult", "compute_representations", "converging_point", "jumping_point",
-    "probe_layers", "representations", "site_depths", "t_interval", "texts_hash",
+    "BUNDLED", "SITES", "ConceptDepthRun", "Curve", "DepthResult", "ProbeDataset",
+    "compute_representations", "concept_depth", "converging_point", "jumping_point",
+    "load_dataset", "noisy_texts", "probe_layers", "quantized_model", "random_init_model",
+    "representations", "run_concept_depth", "site_depths", "t_interval", "texts_hash",
 ]

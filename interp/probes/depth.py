@@ -6,7 +6,14 @@ fixed seed, the same folds for every layer) and reports per layer the mean over 
 accuracy, F1 (binary: of the positive class, the larger label; multiclass: macro) and ROC-AUC
 (binary: of the positive-class probability; multiclass: one-vs-rest macro), each with a 95 %
 Student-t confidence interval over folds: mean +/- t(0.975, k-1) * sd / sqrt(k), sd with
-ddof=1. Folds share training data, so this interval is approximate (somewhat too narrow).
+ddof=1, clipped to [0, 1]. Folds share training data, so this interval is approximate
+(somewhat too narrow).
+
+Groups: pass `groups` (one id per sample, e.g. the country of a capital-city statement and
+its false twin) and the folds come from `StratifiedGroupKFold` (shuffled, same seed), so no
+group straddles training and test. Without them near-duplicate texts with opposite labels
+land on both sides and a probe keyed to surface identity scores below chance; with
+same-label duplicates it scores too high. `params["grouped"]` records which was used.
 
 Control task: the same probe on the same representations with the labels permuted once (fixed
 seed); selectivity = accuracy - control accuracy (Hewitt & Liang 2019). A probe that is
@@ -106,6 +113,35 @@ class DepthResult:
         return asdict(self)
 
 
+def _check_groups(groups: Any, n: int, folds: int) -> np.ndarray:
+    g = np.asarray([str(v) for v in groups], dtype=object)
+    if g.ndim != 1 or len(g) != n:
+        raise InterpError(f"groups must be 1-D with one entry per sample ({n}), got {len(g)}")
+    n_groups = len(set(g.tolist()))
+    if n_groups < folds:
+        raise InterpError(f"only {n_groups} groups for {folds}-fold cross-validation; need "
+                          f">= {folds} groups (or fewer folds)")
+    return g
+
+
+def make_splits(y: np.ndarray, folds: int, seed: int, groups: np.ndarray | None = None,
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs: stratified k-fold, group-aware when `groups` is given."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    dummy = np.zeros((len(y), 1))
+    if groups is None:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(dummy, y))
+    splits = list(StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(
+        dummy, y, groups))
+    n_classes = len(np.unique(y))
+    for train, test in splits:
+        if len(np.unique(y[train])) < n_classes or len(np.unique(y[test])) < n_classes:
+            raise InterpError(f"a {folds}-fold grouped split leaves a class out of a fold; "
+                              "use fewer folds or more groups per class")
+    return splits
+
+
 def _check(reps: Any, labels: Any, folds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = reps.detach().float().cpu().numpy() if isinstance(reps, torch.Tensor) else np.asarray(
         reps, dtype=np.float32)
@@ -130,7 +166,7 @@ def _check(reps: Any, labels: Any, folds: int) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _fold_scores(x: np.ndarray, y: np.ndarray, classes: np.ndarray, splits: list, max_iter: int,
-                 c: float) -> dict[str, list[float]]:
+                 c: float, solver: str) -> dict[str, list[float]]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
     from sklearn.pipeline import make_pipeline
@@ -139,7 +175,8 @@ def _fold_scores(x: np.ndarray, y: np.ndarray, classes: np.ndarray, splits: list
     out: dict[str, list[float]] = {m: [] for m in METRICS}
     binary = len(classes) == 2
     for train, test in splits:
-        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, C=c))
+        clf = make_pipeline(StandardScaler(),
+                            LogisticRegression(max_iter=max_iter, C=c, solver=solver))
         clf.fit(x[train], y[train])
         pred = clf.predict(x[test])
         proba = clf.predict_proba(x[test])
@@ -159,6 +196,7 @@ def probe_layers(
     folds: int = 5, seed: int = 0, max_iter: int = 1000, c: float = 1.0, control: bool = True,
     jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
     depths: Sequence[float] | None = None, n_layers: float | None = None,
+    solver: str = "lbfgs", threads: int | None = 1, groups: Sequence[Any] | None = None,
 ) -> DepthResult:
     """Probe every layer of `reps` for `labels`; see the module docstring for every definition.
 
@@ -166,8 +204,14 @@ def probe_layers(
     (two or more classes, each with >= `folds` samples). c: inverse L2 strength of the
     logistic regression. control: also run the shuffled-label control (selectivity is NaN
     without it). depths / n_layers: for relative depth (defaults: row index / number of rows).
+    solver: sklearn's LogisticRegression solver (the L2 objective has one optimum, so the
+    solver changes speed, not the probe). threads: BLAS threads during the fits (1 by default:
+    these small fits run several times slower when BLAS threads fight over few cores; None
+    leaves the limit alone). groups: one id per sample; folds then keep each group on one
+    side (StratifiedGroupKFold); the control uses the same folds. Fewer groups than folds is
+    an error.
     """
-    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     x, y, classes = _check(reps, labels, folds)
     n_rows = x.shape[0]
@@ -177,24 +221,26 @@ def probe_layers(
     n_layers = float(n_rows if n_layers is None else n_layers)
     if n_layers <= 0:
         raise InterpError(f"n_layers must be positive, got {n_layers!r}")
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(x[0], y))
+    g = None if groups is None else _check_groups(groups, len(y), folds)
+    splits = make_splits(y, folds, seed, g)
     y_control = np.random.default_rng(seed).permutation(y)
     names = [*METRICS, "control_accuracy"] if control else list(METRICS)
     per_fold: dict[str, list[list[float]]] = {m: [] for m in names}
-    for layer in range(n_rows):
-        scores = _fold_scores(x[layer], y, classes, splits, max_iter, c)
-        if control:
-            scores["control_accuracy"] = _fold_scores(
-                x[layer], y_control, classes, splits, max_iter, c)["accuracy"]
-        for m in names:
-            per_fold[m].append(scores[m])
+    with threadpool_limits(threads):
+        for layer in range(n_rows):
+            scores = _fold_scores(x[layer], y, classes, splits, max_iter, c, solver)
+            if control:
+                scores["control_accuracy"] = _fold_scores(
+                    x[layer], y_control, classes, splits, max_iter, c, solver)["accuracy"]
+            for m in names:
+                per_fold[m].append(scores[m])
     metrics: dict[str, list[float]] = {m: [] for m in names}
     ci: dict[str, list[tuple[float, float]]] = {m: [] for m in names}
     for m in names:
         for values in per_fold[m]:
             mean, lo, hi = t_interval(values)
             metrics[m].append(mean)
-            ci[m].append((lo, hi))
+            ci[m].append((max(lo, 0.0), min(hi, 1.0)))  # every metric lies in [0, 1]
     acc = metrics["accuracy"]
     selectivity = ([a - b for a, b in zip(acc, metrics["control_accuracy"])] if control
                    else [float("nan")] * n_rows)
@@ -207,7 +253,9 @@ def probe_layers(
         jumping_depth=None if jp is None else depths[jp] / n_layers,
         converging_depth=None if cp is None else depths[cp] / n_layers,
         depths=depths, n_layers=n_layers,
-        params={"folds": folds, "seed": seed, "max_iter": max_iter, "c": c, "jump": jump,
+        params={"folds": folds, "seed": seed, "max_iter": max_iter, "c": c, "solver": solver,
+                "jump": jump,
                 "margin": margin, "tol": tol, "control": control, "ci": "student-t 95%",
-                "n_samples": len(y), "classes": classes.tolist()},
+                "n_samples": len(y), "classes": classes.tolist(), "grouped": g is not None,
+                "n_groups": None if g is None else len(set(g.tolist()))},
     )

@@ -110,3 +110,59 @@ def test_bad_shapes_and_folds():
         probe_layers(torch.zeros(1, 10, 3), [0, 1] * 5, folds=1)
     with pytest.raises(InterpError, match="depths"):
         probe_layers(torch.zeros(2, 10, 3), [0, 1] * 5, depths=[1.0])
+
+
+def twins(n_pairs: int = 40, d: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray,
+                                                                   list[str]]:
+    """Pairs of near-identical representations with opposite labels (a statement and its
+    false twin): nothing in them predicts the label, but each pair shares an identity."""
+    rng = np.random.default_rng(seed)
+    identity = rng.normal(size=(n_pairs, d))
+    x = np.repeat(identity, 2, axis=0) + 0.01 * rng.normal(size=(2 * n_pairs, d))
+    y = np.tile([0, 1], n_pairs)
+    groups = [f"pair{i}" for i in range(n_pairs) for _ in range(2)]
+    return x[None], y, groups
+
+
+def test_groups_stop_twins_leaking():
+    x, y, groups = twins()
+    plain = probe_layers(x, y, folds=5, control=False)
+    grouped = probe_layers(x, y, folds=5, control=False, groups=groups)
+    # ungrouped: one twin in training, the other in test gets its twin's (wrong) label
+    assert plain.accuracy[0] < 0.35 and not plain.params["grouped"]
+    # grouped: both twins are in the test fold; no signal, so chance (not below it)
+    assert 0.4 <= grouped.accuracy[0] <= 0.6
+    assert grouped.params["grouped"] and grouped.params["n_groups"] == 40
+
+
+def test_grouped_folds_keep_groups_whole():
+    from interp.probes.depth import make_splits
+
+    _, y, groups = twins(n_pairs=30)
+    g = np.asarray(groups, dtype=object)
+    splits = make_splits(y, 5, 0, g)
+    assert sorted(np.concatenate([t for _, t in splits]).tolist()) == list(range(len(y)))
+    for train, test in splits:
+        assert not set(g[train]) & set(g[test])
+    assert make_splits(y, 5, 0, g)[0][1].tolist() == splits[0][1].tolist()  # seeded
+
+
+def test_grouped_still_finds_planted_signal():
+    reps, y = planted()
+    groups = [str(i // 4) for i in range(N)]  # blocks of 4 same-label samples
+    r = probe_layers(reps, y, folds=5, seed=0, groups=groups)
+    assert r.jumping_point == PLANT and all(a > 0.95 for a in r.accuracy[PLANT:])
+    assert all(c < 0.75 for c in r.metrics["control_accuracy"])
+
+
+def test_bad_groups():
+    y = [0, 1] * 10
+    with pytest.raises(InterpError, match=r"only 4 groups for 5-fold") as err:
+        probe_layers(torch.zeros(1, 20, 3), y, groups=[str(i % 4) for i in range(20)])
+    assert "\n" not in str(err.value)
+    with pytest.raises(InterpError, match="one entry per sample"):
+        probe_layers(torch.zeros(1, 20, 3), y, groups=["a", "b"])
+    with pytest.raises(InterpError, match="leaves a class out of a fold"):
+        # each group holds one class and class 1 has only 2 groups: 5 folds cannot cover it
+        probe_layers(torch.zeros(1, 20, 3), [0] * 10 + [1] * 10, folds=5,
+                     groups=[str(i // 2) for i in range(10)] + ["x"] * 5 + ["y"] * 5)

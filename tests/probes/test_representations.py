@@ -61,7 +61,7 @@ def test_cache_round_trip_and_fingerprint(model, tmp_path, monkeypatch):
 
     import importlib
 
-    mod = importlib.import_module("interp.probes.representations")
+    mod = importlib.import_module("interp.probes.layer_reps")
 
     def boom(*a, **k):
         raise AssertionError("model rerun despite cache")

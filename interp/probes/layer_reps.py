@@ -1,4 +1,4 @@
-"""Per-layer representations of texts for concept-depth probes (issue 6, Jin et al. 2024).
+"""Per-layer representations of texts for concept-depth probes (Jin et al. 2024).
 
 `representations(model, texts, site=..., pooling=...)` runs `interp.hooks.capture` once over
 every layer of one residual-stream site and pools each text to one vector per layer:
@@ -7,6 +7,11 @@ every layer of one residual-stream site and pools each text to one vector per la
   residual leaving the last block (row i = after i blocks; row 0 is the embedding).
 - site "resid_mid": n_layers rows, the residual after block i's attention, before its MLP.
 - site "resid_post": n_layers rows, the residual leaving block i.
+- site "mid_norm": n_layers rows, the output of block i's second norm (TransformerLens
+  `blocks.{i}.ln2.hook_out`, HF `post_attention_layernorm` / GPT-2 `ln_2`, gain included): the
+  paper's site (Jin et al. probe `model.layers.{i}.post_attention_layernorm`). In sequential
+  blocks it normalises resid_mid (depth i + 0.5); in parallel attention+MLP blocks (GPT-NeoX,
+  GPT-J) it normalises the block input resid_pre (depth i), so it is the MLP's input there.
 
 pooling "last" keeps each text's last token; "mean" averages over its real (unpadded) tokens,
 BOS included when the model prepends one. `site_depths` gives each row's depth in blocks, so
@@ -15,7 +20,9 @@ layer / n_layers compares models of different depth.
 With `cache_dir`, the result is stored as `<key>.safetensors` plus `<key>.json` (model
 fingerprint, site, pooling, texts hash, shape), where key hashes site, pooling and texts. Both
 files are written to temporary names and renamed (the JSON last, so its presence marks a
-complete entry). A cached entry written for a different model fingerprint is refused.
+complete entry). The key also covers the model's dtype and its `variant` attribute (set by
+interp.probes.robustness for quantised copies), since the fingerprint ignores float precision.
+A cached entry written for a different model fingerprint is refused.
 """
 
 from __future__ import annotations
@@ -33,17 +40,21 @@ from torch import Tensor
 
 from interp.errors import InterpError, choices_error
 
-SITES = ("resid_pre", "resid_mid", "resid_post")
+SITES = ("resid_pre", "resid_mid", "resid_post", "mid_norm")
+MID_NORM_HOOK = "blocks.{layer}.ln2.hook_out"
 POOLINGS = ("last", "mean")
 CACHE_FORMAT = "interp-probe-representations"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
-def site_depths(site: str, n_layers: int) -> list[float]:
-    """Depth in blocks of each representation row for `site` (resid_mid counts half a block)."""
+def site_depths(site: str, n_layers: int, parallel: bool = False) -> list[float]:
+    """Depth in blocks of each representation row for `site` (resid_mid counts half a block;
+    mid_norm too, or 0 in parallel attention+MLP blocks, where it reads the block input)."""
     if site == "resid_pre":
         return [float(i) for i in range(n_layers + 1)]
-    if site == "resid_mid":
+    if site == "mid_norm" and parallel:
+        return [float(i) for i in range(n_layers)]
+    if site in ("resid_mid", "mid_norm"):
         return [i + 0.5 for i in range(n_layers)]
     if site == "resid_post":
         return [float(i + 1) for i in range(n_layers)]
@@ -78,6 +89,13 @@ def _check(texts: Sequence[str], site: str, pooling: str) -> list[str]:
 
 def _hook_names(model: Any, site: str) -> list[str]:
     n = model.facts.n_layers
+    if site == "mid_norm":
+        names = [MID_NORM_HOOK.format(layer=layer) for layer in range(n)]
+        missing = [h for h in names if h not in model.bridge.hook_dict]
+        if missing:
+            raise InterpError(f"site 'mid_norm' needs hook {missing[0]!r}, which this "
+                              f"{model.facts.architecture} bridge does not have")
+        return names
     names = [model.hook_name(site, layer) for layer in range(n)]
     if site == "resid_pre":
         names.append(model.hook_name("resid_post", n - 1))
@@ -106,8 +124,16 @@ def compute_representations(
     return torch.stack(rows)
 
 
-def _cache_paths(cache_dir: Path, site: str, pooling: str, thash: str) -> tuple[Path, Path]:
-    key = hashlib.sha256(f"{site}|{pooling}|{thash}".encode()).hexdigest()[:24]
+def model_variant(model: Any) -> str:
+    """What the cache key adds to the fingerprint: dtype and `model.variant` (e.g. "int8")."""
+    dtype = str(getattr(model, "dtype", "")).removeprefix("torch.")
+    variant = getattr(model, "variant", "") or ""
+    return f"{dtype}+{variant}" if variant else dtype
+
+
+def _cache_paths(cache_dir: Path, site: str, pooling: str, thash: str,
+                 variant: str) -> tuple[Path, Path]:
+    key = hashlib.sha256(f"{site}|{pooling}|{thash}|{variant}".encode()).hexdigest()[:24]
     stem = f"{site}-{pooling}-{key}"
     return cache_dir / f"{stem}.safetensors", cache_dir / f"{stem}.json"
 
@@ -139,7 +165,8 @@ def representations(
         return compute_representations(model, texts, site, pooling, batch_size)
     cache = Path(cache_dir)
     thash = texts_hash(texts)
-    tensor_path, meta_path = _cache_paths(cache, site, pooling, thash)
+    variant = model_variant(model)
+    tensor_path, meta_path = _cache_paths(cache, site, pooling, thash, variant)
     if meta_path.exists() and tensor_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("fingerprint") != model.fingerprint:
@@ -148,16 +175,17 @@ def representations(
                 f"{meta.get('fingerprint')!r}, not {model.fingerprint!r}; use another cache_dir "
                 "or delete the entry"
             )
-        if (meta.get("site"), meta.get("pooling"), meta.get("texts_sha256")) == (
-                site, pooling, thash):
+        if (meta.get("site"), meta.get("pooling"), meta.get("texts_sha256"),
+                meta.get("variant")) == (site, pooling, thash, variant):
             return load_file(str(tensor_path))["representations"]
     reps = compute_representations(model, texts, site, pooling, batch_size)
     cache.mkdir(parents=True, exist_ok=True)
     meta = {
         "format": CACHE_FORMAT, "format_version": CACHE_VERSION, "model": model.name,
-        "fingerprint": model.fingerprint, "site": site, "pooling": pooling,
+        "fingerprint": model.fingerprint, "variant": variant, "site": site, "pooling": pooling,
         "texts_sha256": thash, "n_texts": len(texts), "shape": list(reps.shape),
-        "depths": site_depths(site, model.facts.n_layers), "n_layers": model.facts.n_layers,
+        "depths": site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp),
+        "n_layers": model.facts.n_layers,
     }
     _write_atomic(tensor_path,
                   lambda p: save_file({"representations": reps.contiguous()}, str(p)))

@@ -1,0 +1,120 @@
+"""Run concept-depth probes over datasets and conditions (Jin et al. 2024, arXiv 2404.07066).
+
+`concept_depth(model, datasets)` probes every dataset at every layer of one site on one
+model. `run_concept_depth` adds the conditions that keep depth honest:
+
+- "base": the model as given;
+- "random-init": a model of the same shape with fresh random weights (probe capacity alone);
+- "noise": the same texts with the paper's "aaa"/"bbb" prefix;
+- "bf16" / "int8": the model's weights quantised (interp.probes.robustness).
+
+Representations are cached under `cache_dir` (keyed by model fingerprint, dtype, variant,
+site, pooling and texts), so a sweep over probe settings reruns no model.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from interp.errors import InterpError, choices_error
+from interp.probes.datasets import ProbeDataset
+from interp.probes.depth import probe_layers
+from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
+from interp.probes.results import ConceptDepthRun, Curve
+from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model, random_init_model
+
+CONTROLS = ("random-init",)
+
+
+def _log_default(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def check_options(site: str, pooling: str, folds: int, controls: Sequence[str] = (),
+                  quantize: Sequence[str] = ()) -> None:
+    """Raise InterpError for a bad site, pooling, fold count, control or quantisation."""
+    if site not in SITES:
+        raise choices_error("site", site, SITES)
+    if pooling not in POOLINGS:
+        raise choices_error("pooling", pooling, POOLINGS)
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise InterpError(f"folds must be an integer >= 2, got {folds!r}")
+    for c in controls:
+        if c not in CONTROLS:
+            raise choices_error("control", c, CONTROLS)
+    for q in quantize:
+        if q not in QUANTIZATIONS:
+            raise choices_error("quantization", q, QUANTIZATIONS)
+
+
+def concept_depth(
+    model: Any, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
+    pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
+    batch_size: int = 16, condition: str = "base", control: bool = True,
+    jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
+    log: Callable[[str], None] | None = _log_default,
+) -> list[Curve]:
+    """One probe curve per dataset at `site` of `model` (see interp.probes.depth)."""
+    check_options(site, pooling, folds)
+    depths = site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp)
+    curves = []
+    for ds in datasets:
+        if log:
+            grouped = "" if ds.groups is None else f", {len(set(ds.groups))} groups"
+            log(f"concept-depth [{condition}] {ds.name}: {len(ds)} texts{grouped}, "
+                f"{site}/{pooling}")
+        reps = representations(model, ds.texts, site, pooling, batch_size=batch_size,
+                               cache_dir=cache_dir)
+        result = probe_layers(reps, ds.labels, folds=folds, seed=seed, control=control,
+                              jump=jump, margin=margin, tol=tol, depths=depths,
+                              n_layers=model.facts.n_layers, groups=ds.groups)
+        curves.append(Curve(ds.name, condition, model.name, model.fingerprint,
+                            model_variant(model), site, pooling, list(ds.label_names), result))
+    return curves
+
+
+def run_concept_depth(
+    model: Any, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
+    pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
+    controls: Sequence[str] = (), noise: bool = False, quantize: Sequence[str] = (),
+    batch_size: int = 16, jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
+    log: Callable[[str], None] | None = _log_default,
+) -> ConceptDepthRun:
+    """Base curves plus the requested controls and robustness conditions, in one run."""
+    check_options(site, pooling, folds, controls, quantize)
+    if not datasets:
+        raise InterpError("no datasets given")
+    kw = {"site": site, "pooling": pooling, "folds": folds, "seed": seed, "cache_dir": cache_dir,
+          "batch_size": batch_size, "jump": jump, "margin": margin, "tol": tol, "log": log}
+    curves = concept_depth(model, datasets, condition="base", **kw)
+    notes: dict[str, Any] = {}
+    if "random-init" in controls:
+        rand = random_init_model(model, seed=seed)
+        notes["random-init"] = {"model": rand.name, "fingerprint": rand.fingerprint,
+                                "init": "transformers from_config, torch.manual_seed(seed)"}
+        curves += concept_depth(rand, datasets, condition="random-init", **kw)
+        del rand
+    if noise:
+        noisy = [ds.with_texts(noisy_texts(ds.texts, seed), "") for ds in datasets]
+        notes["noise"] = {"prefix": "'aaa' or 'bbb' glued before each text (random, seed)"}
+        curves += concept_depth(model, noisy, condition="noise", **kw)
+    for q in quantize:
+        qm = quantized_model(model, q)
+        notes[q] = {"dtype": str(qm.dtype).removeprefix("torch."),
+                    "method": ("checkpoint loaded in bfloat16" if q == "bf16" else
+                               "per-output-channel symmetric int8 weight rounding "
+                               "(quantise-dequantise) of every Linear in the blocks"),
+                    "quantized_linears": getattr(qm, "quantized_linears", None)}
+        curves += concept_depth(qm, datasets, condition=q, **kw)
+        del qm
+    params = {"model": model.name, "fingerprint": model.fingerprint, "site": site,
+              "pooling": pooling, "folds": folds, "seed": seed, "n_layers": model.facts.n_layers,
+              "datasets": {ds.name: {"n": len(ds), "counts": ds.counts(), "source": ds.source,
+                                     "grouped": ds.groups is not None,
+                                     "n_groups": None if ds.groups is None else len(set(ds.groups))}
+                           for ds in datasets},
+              "thresholds": {"jump": jump, "margin": margin, "tol": tol},
+              "conditions": notes}
+    return ConceptDepthRun(curves, params)

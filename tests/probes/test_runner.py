@@ -1,0 +1,149 @@
+"""The runner on a tiny model with a planted feature (information about the first token can
+reach the last position only from a known block on), the mid_norm site, the random-init
+control, noise, quantisation, the results artifact and the figure."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+import torch
+
+from interp.probes import ProbeDataset, representations, site_depths
+from interp.probes.robustness import (
+    noisy_texts,
+    quantize_int8_,
+    quantized_model,
+    random_init_model,
+)
+from interp.probes.runner import concept_depth, run_concept_depth
+
+OPEN_FROM = 2  # blocks 0 and 1 get a zero attention output: no token mixing before block 2
+WORDS = ["cat", "dog", "ball", "park", "red", "two", "one", "three"]
+
+
+@pytest.fixture(scope="module")
+def planted_model(tmp_path_factory, loaded):
+    """A 4-block tiny Llama whose attention writes nothing in blocks < OPEN_FROM."""
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    from interp import load_model
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=4,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                      initializer_range=0.2, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    hf = AutoModelForCausalLM.from_config(cfg)
+    with torch.no_grad():
+        for layer in hf.model.layers[:OPEN_FROM]:
+            layer.self_attn.o_proj.weight.zero_()
+    path = tmp_path_factory.mktemp("planted")
+    hf.save_pretrained(path)
+    loaded("llama").tokenizer.save_pretrained(path)
+    return load_model(path, device="cpu")
+
+
+def first_token_dataset(n: int = 80) -> ProbeDataset:
+    """Label = the first word (The / A); the last token ('.') and the length are shared."""
+    rng = random.Random(0)
+    texts, labels = [], []
+    for i in range(n):
+        y = i % 2
+        middle = " ".join(rng.choice(WORDS) for _ in range(3))
+        texts.append(f"{'A' if y else 'The'} {middle} mat.")
+        labels.append(y)
+    return ProbeDataset("first_token", texts, labels, ["The", "A"])
+
+
+def test_planted_jumping_point(planted_model):
+    ds = first_token_dataset()
+    [curve] = concept_depth(planted_model, [ds], site="resid_pre", folds=4, log=None)
+    r = curve.result
+    assert r.depths == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert all(a <= 0.6 for a in r.accuracy[:OPEN_FROM + 1])  # no route yet: chance
+    assert all(a >= 0.9 for a in r.accuracy[OPEN_FROM + 1:])
+    assert r.jumping_point == OPEN_FROM + 1  # resid_pre row 3 = after block 2
+    assert r.jumping_depth == pytest.approx((OPEN_FROM + 1) / 4)
+    assert curve.summary()["jump_depth"] == OPEN_FROM + 1
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "neox", "llama"])
+def test_mid_norm_is_post_attention_norm(loaded, arch):
+    """mid_norm == the HF second norm applied to what it reads (resid_mid; NeoX: resid_pre)."""
+    model = loaded(arch)
+    texts = ["The cat sat on the mat.", "A dog ran", "One two three."]
+    parallel = model.facts.parallel_attn_mlp
+    source = representations(model, texts, "resid_pre" if parallel else "resid_mid", "last")
+    norm = representations(model, texts, "mid_norm", "last")
+    hf = model.bridge.original_model
+    blocks = {"gpt2": lambda: hf.transformer.h, "neox": lambda: hf.gpt_neox.layers,
+              "llama": lambda: hf.model.layers}[arch]()
+    for i in range(model.facts.n_layers):
+        ln = blocks[i].ln_2 if arch == "gpt2" else blocks[i].post_attention_layernorm
+        with torch.no_grad():
+            torch.testing.assert_close(norm[i], ln(source[i]), atol=1e-5, rtol=1e-5)
+    assert site_depths("mid_norm", 2, parallel) == ([0.0, 1.0] if parallel else [0.5, 1.5])
+
+
+def test_random_init_and_quantized(loaded, tmp_path):
+    model = loaded("llama")
+    rand = random_init_model(model, seed=3)
+    assert rand.facts == model.facts and rand.fingerprint != model.fingerprint
+    assert random_init_model(model, seed=3).fingerprint == rand.fingerprint
+    assert len(model.tokenizer) == len(rand.tokenizer)
+    q = quantized_model(model, "int8")
+    assert q.quantized_linears == 7 * model.facts.n_layers  # q k v o gate up down
+    b = quantized_model(model, "bf16")
+    assert b.dtype == torch.bfloat16 and b.fingerprint == model.fingerprint
+    texts = ["The cat sat on the mat.", "A dog ran"]
+    base = representations(model, texts, "resid_post", cache_dir=tmp_path)
+    again_bf16 = representations(b, texts, "resid_post", cache_dir=tmp_path)
+    again_int8 = representations(q, texts, "resid_post", cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 3  # variants never share a cache entry
+    assert not torch.equal(base, again_bf16) and not torch.equal(base, again_int8)
+    torch.testing.assert_close(again_int8, base, atol=0.2, rtol=0.2)
+
+
+def test_int8_rounding():
+    lin = torch.nn.Linear(16, 4)
+    w = lin.weight.detach().clone()
+    assert quantize_int8_(torch.nn.Sequential(lin)) == 1
+    scale = w.abs().amax(1, keepdim=True) / 127
+    steps = lin.weight.detach() / scale
+    torch.testing.assert_close(steps, steps.round(), atol=1e-4, rtol=0)
+    assert ((lin.weight.detach() - w).abs() <= scale / 2 + 1e-7).all()
+
+
+def test_noise_prefix():
+    texts = ["Hello.", "World."] * 10
+    noisy = noisy_texts(texts, seed=1)
+    assert noisy == noisy_texts(texts, seed=1)
+    assert {t[:3] for t in noisy} == {"aaa", "bbb"}
+    assert [t[3:] for t in noisy] == texts
+
+
+def test_run_artifact_and_figure(loaded, tmp_path):
+    from interp.viz.concept_depth import concept_depth_figure, report_html
+
+    model = loaded("llama")
+    ds = first_token_dataset(24)
+    run = run_concept_depth(model, [ds], folds=3, controls=["random-init"], noise=True,
+                            quantize=["int8"], cache_dir=tmp_path / "cache", log=None)
+    assert [c.condition for c in run.curves] == ["base", "random-init", "noise", "int8"]
+    assert run.curves[1].fingerprint != run.curves[0].fingerprint
+    assert run.params["conditions"]["int8"]["quantized_linears"] == 14
+    paths = run.write(tmp_path / "out", report_html(run))
+    data = json.loads(paths["results.json"].read_text())
+    assert data["params"]["fingerprint"] == model.fingerprint
+    assert len(data["curves"]) == 4
+    assert data["summary"][0]["max_acc"] == max(data["curves"][0]["result"]["metrics"]["accuracy"])
+    rows = list(csv.DictReader(paths["summary.csv"].open()))
+    assert [r["condition"] for r in rows] == ["base", "random-init", "noise", "int8"]
+    html = paths["concept_depth.html"].read_text()
+    assert "<script src=\"http" not in html and "Concept depth" in html
+    fig = concept_depth_figure(run, relative=True)
+    names = {t.name for t in fig.data}
+    assert {"base", "random-init", "noise", "int8", "shuffled-label control"} <= names
+    assert run.table().splitlines()[0].startswith("dataset")
