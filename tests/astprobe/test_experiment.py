@@ -1,0 +1,128 @@
+"""End to end on tiny random models: representations (decoder and encoder), the cache, the
+experiment with both baselines, the report files and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from interp.astprobe.experiment import ProbeConfig, prepare_samples, run_experiment
+from interp.astprobe.reps import compute_leaf_reps, leaf_representations
+from interp.errors import InterpError
+
+
+def tiny_codes(n: int, offset: int = 0) -> list[str]:
+    """Short distinct Python functions (they fit a 64-token context)."""
+    ops = ["+", "-", "*", "//", "%"]
+    out = []
+    for i in range(offset, offset + n):
+        a, op = f"v{i % 7}", ops[i % 5]
+        body = [f"return {a} {op} {i}", f"x = {a}({i})\n    return x",
+                f"if {a}:\n        return {i}\n    return None"][i % 3]
+        out.append(f"def f{i}({a}):\n    {body}\n")
+    return out
+
+
+SPLITS = {"train": tiny_codes(24), "val": tiny_codes(8, 100), "test": tiny_codes(8, 200)}
+CFG = ProbeConfig(rank=8, epochs=3, patience=2, batch_size=8)
+
+
+def test_leaf_reps_shape_and_mean_pooling(loaded):
+    model = loaded("llama")
+    samples, skipped = prepare_samples(model, SPLITS)
+    assert all(len(samples[s]) == len(SPLITS[s]) for s in SPLITS), skipped
+    reps = compute_leaf_reps(model, samples["val"], batch_size=3, progress=False)
+    assert len(reps) == model.facts.n_layers + 1
+    per = reps.layer(1)
+    assert [x.shape[0] for x in per] == [s.n_leaves for s in samples["val"]]
+    # leaf 0 of sample 0 = mean of its tokens' residual after block 0, from a plain forward
+    s = samples["val"][0]
+    with torch.no_grad():
+        _, cache = model.bridge.run_with_cache(torch.tensor([s.token_ids]))
+    h = cache["blocks.0.hook_resid_post"][0]
+    want = h[s.leaf_tokens[0]].mean(0)
+    torch.testing.assert_close(per[0][0], want.float(), atol=2e-3, rtol=2e-3)
+
+
+def test_encoder_hidden_states_work_too(tiny_model_dirs):
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dirs["llama"])
+    torch.manual_seed(0)
+    bert = BertModel(BertConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=2,
+                                num_attention_heads=2, intermediate_size=32,
+                                max_position_embeddings=64)).eval()
+    samples, _ = prepare_samples(bert, SPLITS, tokenizer=tok)
+    reps = compute_leaf_reps(bert, samples["test"], progress=False)
+    assert len(reps) == 3 and reps.layers[0].shape == (sum(s.n_leaves for s in samples["test"]), 16)
+    res = run_experiment(bert, SPLITS, tokenizer=tok, layers=[1], cfg=CFG, ranks=(4,),
+                         progress=False)
+    assert [r["row"] for r in res["per_layer"]] == [r["row"] for r in res["random_init"]] == [0, 1]
+
+
+def test_cache_reused_and_wrong_model_refused(loaded, tmp_path):
+    model = loaded("llama")
+    samples, _ = prepare_samples(model, SPLITS)
+    first = leaf_representations(model, samples["test"], cache_dir=tmp_path, progress=False)
+    again = leaf_representations(model, samples["test"], cache_dir=tmp_path, progress=False)
+    assert torch.equal(first.layers[2], again.layers[2])
+    entry = next(tmp_path.iterdir())
+    meta = json.loads((entry / "meta.json").read_text())
+    assert meta["fingerprint"] == model.fingerprint
+    meta["fingerprint"] = "0" * 16
+    (entry / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(InterpError, match="fingerprint"):
+        leaf_representations(model, samples["test"], cache_dir=tmp_path, progress=False)
+
+
+def test_experiment_with_baselines_and_report(loaded, tmp_path):
+    from interp.astprobe.report import FILES, write_report
+
+    model = loaded("llama")
+    res = run_experiment(model, SPLITS, layers=[2], cfg=CFG, ranks=(4, 8), n_examples=2,
+                         progress=False)
+    assert res["rows"] == [0, 2]
+    assert [r["row"] for r in res["random_init"]] == [0, 2]
+    assert res["random_init_fingerprint"] != model.fingerprint
+    assert res["embedding_baseline"]["row"] == 0
+    assert [r["rank"] for r in res["rank_sweep"]] == [4, 8]
+    for r in res["per_layer"] + res["random_init"] + res["rank_sweep"]:
+        assert 0.0 <= r["f1"] <= 1.0 and r["n_snippets"] == len(SPLITS["test"])
+    paths = write_report(res, tmp_path)
+    assert sorted(p.name for p in paths.values()) == sorted(FILES)
+    assert "plotly" in (tmp_path / "ast_probe.html").read_text()
+    assert "gold:" in (tmp_path / "examples.txt").read_text()
+    with pytest.raises(InterpError, match="layer 9 out of range"):
+        run_experiment(model, SPLITS, layers=[9], cfg=CFG, random_baseline=False, progress=False)
+
+
+def test_no_usable_snippets_is_an_error(loaded):
+    with pytest.raises(InterpError, match="no usable val snippets"):
+        prepare_samples(loaded("llama"), {"train": SPLITS["train"], "val": ["def (:"],
+                                          "test": SPLITS["test"]})
+
+
+def test_cli_runs_and_reports_bad_input(tiny_model_dirs, tmp_path, capsys):
+    from interp_cli.main import main
+
+    assert main(["ast-probe", "--model", str(tiny_model_dirs["gpt2"]), "--language", "cobol",
+                 "--out", str(tmp_path)]) == 2
+    assert "unknown language 'cobol'" in capsys.readouterr().err
+    assert main(["ast-probe", "--language", "python", "--train", "0", "--out",
+                 str(tmp_path)]) == 2
+    data = tmp_path / "csn"
+    data.mkdir()
+    for name, split in (("train", "train"), ("valid", "val"), ("test", "test")):
+        rows = [json.dumps({"original_string": c, "language": "python"}) for c in SPLITS[split]]
+        (data / f"{name}.jsonl").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    code = main(["ast-probe", "--model", str(tiny_model_dirs["gpt2"]), "--data", str(data),
+                 "--layers", "1", "--ranks", "4", "--rank", "4", "--epochs", "2",
+                 "--examples", "1", "--out", str(out), "--device", "cpu"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "best layer" in printed and "random-init F1" in printed
+    res = json.loads((out / "results.json").read_text())
+    assert res["n_snippets"] == {"train": 24, "val": 8, "test": 8} and res["data"] == str(data)
