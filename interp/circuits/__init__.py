@@ -1,0 +1,26 @@
+"""Circuit identification: per-head outputs, task generators, the SAE method (O'Neill & Bui
+2024), activation / attribution patching baselines, ground truths and metrics."""
+
+from interp.circuits.discover import SAECircuitResult, SAESettings, sae_circuit, score_outputs
+from interp.circuits.ground_truth import Circuit, bundled_circuits, load_circuit
+from interp.circuits.heads import POOLINGS, head_labels, head_outputs
+from interp.circuits.metrics import Classification, classify, roc_auc
+from interp.circuits.patching import (
+    PatchResult,
+    activation_patching,
+    attribution_patching,
+    task_metric,
+)
+from interp.circuits.report import METHODS, CircuitReport, run_circuits
+from interp.circuits.scores import HEAD_SCORES, edge_scores, edge_truth, edges_to_heads, head_scores
+from interp.circuits.tasks import TASKS, Task, make_task, task_tokens
+from interp.circuits.tasks.custom import task_from_file
+
+__all__ = [
+    "HEAD_SCORES", "METHODS", "POOLINGS", "TASKS", "Circuit", "CircuitReport", "Classification",
+    "PatchResult", "SAECircuitResult", "SAESettings", "Task", "activation_patching",
+    "attribution_patching", "bundled_circuits", "classify", "edge_scores", "edge_truth",
+    "edges_to_heads", "head_labels", "head_outputs", "head_scores", "load_circuit",
+    "make_task", "roc_auc", "run_circuits", "sae_circuit", "score_outputs", "task_from_file",
+    "task_metric", "task_tokens",
+]

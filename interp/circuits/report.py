@@ -1,0 +1,194 @@
+"""Run head-scoring methods for a task, compare them with a ground truth, and write the
+ranked table (CSV + JSON), heatmaps (offline HTML) and wall times."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from interp.circuits.discover import SAESettings, sae_circuit
+from interp.circuits.ground_truth import Circuit, circuit_from_mask
+from interp.circuits.metrics import classify, roc_auc
+from interp.circuits.patching import activation_patching, attribution_patching
+from interp.circuits.tasks.base import Task
+from interp.errors import InterpError, choices_error
+
+METHODS = ("sae", "patching", "attribution")
+
+
+@dataclass
+class CircuitReport:
+    """Scores ([n_layers, n_heads]) and wall time per method, the ground truth (if any) and
+    each method's ROC-AUC / precision / recall / F1 against it."""
+
+    model: str
+    fingerprint: str
+    task: str
+    n_prompts: int
+    scores: dict[str, Tensor] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    truth: Circuit | None = None
+    truth_mask: Tensor | None = None
+    evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def ranked(self) -> list[dict[str, Any]]:
+        """One row per head, ranked by the first method's score (descending)."""
+        first = next(iter(self.scores))
+        n_layers, n_heads = self.scores[first].shape
+        rows = []
+        for layer in range(n_layers):
+            for head in range(n_heads):
+                row: dict[str, Any] = {"layer": layer, "head": head, "label": f"L{layer}H{head}"}
+                if self.truth_mask is not None:
+                    row["in_truth"] = bool(self.truth_mask[layer, head])
+                for method, s in self.scores.items():
+                    row[method] = round(float(s[layer, head]), 6)
+                rows.append(row)
+        rows.sort(key=lambda r: -r[first])
+        for i, row in enumerate(rows):
+            row["rank"] = i + 1
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "fingerprint": self.fingerprint, "task": self.task,
+            "n_prompts": self.n_prompts, "seconds": self.seconds,
+            "scores": {m: s.tolist() for m, s in self.scores.items()},
+            "truth": None if self.truth is None else self.truth.to_dict(),
+            "evaluation": self.evaluation, "info": self.info, "heads": self.ranked(),
+        }
+
+    def summary(self, top: int = 15) -> str:
+        rows = self.ranked()
+        methods = list(self.scores)
+        head = f"{'rank':>4}  {'head':<7}" + "".join(f"{m:>13}" for m in methods)
+        if self.truth_mask is not None:
+            head += "  truth"
+        lines = [f"{self.task} on {self.model} ({self.n_prompts} prompt pairs)", head]
+        for row in rows[:top]:
+            line = f"{row['rank']:>4}  {row['label']:<7}" + "".join(
+                f"{row[m]:>13.4g}" for m in methods)
+            if self.truth_mask is not None:
+                line += "  " + ("yes" if row["in_truth"] else "")
+            lines.append(line)
+        lines.append("wall time: " + ", ".join(f"{m} {s:.2f} s" for m, s in self.seconds.items()))
+        for m, ev in self.evaluation.items():
+            c = ev["top_n"]
+            lines.append(f"{m}: ROC-AUC {ev['roc_auc']:.3f}; top-{ev['n']}: precision "
+                         f"{c['precision']:.3f} recall {c['recall']:.3f} F1 {c['f1']:.3f} "
+                         f"(TPR/TNR harmonic mean {c['tpr_tnr_hmean']:.3f})")
+        return "\n".join(lines)
+
+    def write(self, out: str | os.PathLike) -> list[Path]:
+        """heads.csv, report.json and heatmap_<method>.html in `out` (atomic writes)."""
+        from interp.viz.circuits import head_heatmap
+
+        root = Path(out)
+        root.mkdir(parents=True, exist_ok=True)
+        rows = self.ranked()
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        files = {"heads.csv": buf.getvalue(),
+                 "report.json": json.dumps(self.to_dict(), indent=1)}
+        for method, s in self.scores.items():
+            fig = head_heatmap(s, truth=self.truth_mask,
+                               title=f"{method}: {self.task} on {self.model}")
+            files[f"heatmap_{method}.html"] = fig.to_html(include_plotlyjs=True, full_html=True)
+        written = []
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=root)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, root / name)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(root / name)
+        return written
+
+
+def evaluate(scores: Tensor, truth: Tensor, top_n: int | None = None,
+             threshold: float | None = None) -> dict[str, Any]:
+    """ROC-AUC and classification at the top n (default: the truth's size) or a threshold."""
+    n = int(truth.sum()) if top_n is None else top_n
+    out = {"roc_auc": roc_auc(scores, truth), "n": n,
+           "top_n": classify(scores, truth, top_n=n).to_dict()}
+    if threshold is not None:
+        out["threshold"] = {"value": threshold,
+                            **classify(scores, truth, threshold=threshold).to_dict()}
+    return out
+
+
+def run_circuits(
+    model: Any, task: Task, methods: list[str] | tuple[str, ...] = ("sae",), *,
+    truth: Circuit | str | None = None, truth_threshold: float = 0.1,
+    settings: SAESettings | None = None, pooling: str = "mean", patch_mode: str = "corrupted",
+    top_n: int | None = None, threshold: float | None = None, progress: bool = False,
+) -> CircuitReport:
+    """Score every head with each method; truth: a Circuit, "patching" (heads whose
+    activation-patching score |s| >= truth_threshold) or None. Patching and attribution
+    scores are evaluated by their absolute value (a head that hurts the task is in the
+    circuit too, like IOI's negative name movers)."""
+    for m in methods:
+        if m not in METHODS:
+            raise choices_error("method", m, METHODS)
+    if not methods:
+        raise InterpError("no methods given")
+    settings = settings or SAESettings()
+    f = model.facts
+    truth_mask = None
+    if isinstance(truth, Circuit):
+        truth_mask = truth.mask(f.n_layers, f.n_heads)
+    elif truth not in (None, "patching"):
+        raise InterpError(f"truth must be a Circuit, 'patching' or None, got {truth!r}")
+    rep = CircuitReport(model.name, model.fingerprint, task.name, len(task))
+    patch = None
+    for m in methods:
+        if m == "sae":
+            res = sae_circuit(model, task, settings, pooling=pooling, progress=progress)
+            rep.scores["sae"], rep.seconds["sae"] = res.scores, res.seconds["total"]
+            rep.info["sae"] = {"stages_s": res.seconds, "settings": settings.__dict__,
+                               "pooling": pooling,
+                               "train_activations_per_s": res.log.activations_per_s,
+                               "final_loss": res.log.loss[-1]}
+        elif m == "patching":
+            patch = activation_patching(model, task, mode=patch_mode)
+            rep.scores["patching"], rep.seconds["patching"] = patch.scores, patch.seconds
+            rep.info["patching"] = {"mode": patch_mode, "clean_metric": patch.clean,
+                                    "corrupted_metric": patch.corrupted}
+        else:
+            attr = attribution_patching(model, task)
+            rep.scores["attribution"], rep.seconds["attribution"] = attr.scores, attr.seconds
+    if truth == "patching":
+        if patch is None:
+            patch = activation_patching(model, task, mode=patch_mode)
+            rep.info["truth_patching_s"] = patch.seconds
+        mask = patch.scores.abs() >= truth_threshold
+        if not bool(mask.any()) or bool(mask.all()):
+            raise InterpError(f"activation patching puts {int(mask.sum())} of {mask.numel()} "
+                              f"heads over |score| >= {truth_threshold}; choose another "
+                              "--truth-threshold")
+        truth = circuit_from_mask(mask, task.name, model.name,
+                                  f"activation patching ({patch_mode}), |score| >= "
+                                  f"{truth_threshold}")
+        truth_mask = mask
+    rep.truth, rep.truth_mask = (truth if isinstance(truth, Circuit) else None), truth_mask
+    if truth_mask is not None:
+        for m, s in rep.scores.items():  # patching effects rank by size, either sign
+            rep.evaluation[m] = evaluate(s if m == "sae" else s.abs(), truth_mask, top_n,
+                                         threshold)
+    return rep
+
+

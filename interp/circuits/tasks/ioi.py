@@ -1,0 +1,101 @@
+"""Indirect object identification (Wang et al. 2022), built as in O'Neill & Bui's data/ioi.py.
+
+Positive: "Then, B and A went to the store. B gave a ring to" -> " A" (A is the indirect
+object, B the subject). Negative: the first mention of B becomes a third name C, so the
+repeated-name cue is gone ("Then, C and A went ... B gave a ring to": no way to tell).
+Metric: logit(A) - logit(B).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from interp.circuits.tasks.base import Task, require, single_token, single_tokens
+
+NAMES = ["Michael", "Christopher", "Jessica", "Matthew", "Ashley", "Jennifer", "Joshua", "Amanda", "Daniel", "David", "James", "Robert", "John", "Joseph", "Andrew", "Ryan", "Brandon", "Jason", "Justin", "Sarah", "William", "Jonathan", "Stephanie", "Brian", "Nicole", "Nicholas", "Anthony", "Heather", "Eric", "Elizabeth", "Adam", "Megan", "Melissa", "Kevin", "Steven", "Thomas", "Timothy", "Christina", "Kyle", "Rachel", "Laura", "Lauren", "Amber", "Brittany", "Danielle", "Richard", "Kimberly", "Jeffrey", "Amy", "Crystal", "Michelle", "Tiffany", "Jeremy", "Benjamin", "Mark", "Emily", "Aaron", "Charles", "Rebecca", "Jacob", "Stephen", "Patrick", "Sean", "Erin", "Jamie", "Kelly", "Samantha", "Nathan", "Sara", "Dustin", "Paul", "Angela", "Tyler", "Scott", "Katherine", "Andrea", "Gregory", "Erica", "Mary", "Travis", "Lisa", "Kenneth", "Bryan", "Lindsey", "Kristen", "Jose", "Alexander", "Jesse", "Katie", "Lindsay", "Shannon", "Vanessa", "Courtney", "Christine", "Alicia", "Cody", "Allison", "Bradley", "Samuel"]
+PLACES = ("store", "garden", "restaurant", "school", "hospital", "office", "house", "station")
+OBJECTS = ("ring", "kiss", "bone", "basketball", "computer", "necklace", "drink", "snack")
+
+#: BABA templates of the IOI paper ([B] = subject, [A] = indirect object), answer cut off.
+BABA = (
+    "Then, [B] and [A] went to the [PLACE]. [B] gave a [OBJECT] to",
+    "Then, [B] and [A] had a lot of fun at the [PLACE]. [B] gave a [OBJECT] to",
+    "Then, [B] and [A] were working at the [PLACE]. [B] decided to give a [OBJECT] to",
+    "Then, [B] and [A] were thinking about going to the [PLACE]. [B] wanted to give a [OBJECT] to",
+    "Then, [B] and [A] had a long argument, and afterwards [B] said to",
+    "After [B] and [A] went to the [PLACE], [B] gave a [OBJECT] to",
+    "When [B] and [A] got a [OBJECT] at the [PLACE], [B] decided to give it to",
+    "When [B] and [A] got a [OBJECT] at the [PLACE], [B] decided to give the [OBJECT] to",
+    "While [B] and [A] were working at the [PLACE], [B] gave a [OBJECT] to",
+    "While [B] and [A] were commuting to the [PLACE], [B] gave a [OBJECT] to",
+    "After the lunch, [B] and [A] went to the [PLACE]. [B] gave a [OBJECT] to",
+    "Afterwards, [B] and [A] went to the [PLACE]. [B] gave a [OBJECT] to",
+    "Then, [B] and [A] had a long argument. Afterwards [B] said to",
+    "The [PLACE] [B] and [A] went to had a [OBJECT]. [B] gave it to",
+    "Friends [B] and [A] found a [OBJECT] at the [PLACE]. [B] gave it to",
+)
+#: ABBA: the two names of the first clause swapped.
+ABBA = tuple(t.replace("[B] and [A]", "[A] and [B]", 1) for t in BABA)
+#: The IOI sentences in interp-tiny's training corpus (interp.bundled.stories).
+BUNDLED = (
+    "Then, [A] and [B] went to the [PLACE]. [B] gave a [OBJECT] to",
+    "When [A] and [B] got a [OBJECT] at the [PLACE], [B] decided to give it to",
+    "After [A] and [B] went to the [PLACE], [B] gave a [OBJECT] to",
+    "[A] and [B] were at the [PLACE]. [B] handed a [OBJECT] to",
+    "While [A] and [B] were working at the [PLACE], [B] gave a [OBJECT] to",
+    "Then, [B] and [A] had a long day at the [PLACE]. [B] gave a [OBJECT] to",
+)
+TEMPLATE_SETS = {"paper": ABBA + BABA, "abba": ABBA, "baba": BABA, "bundled": BUNDLED}
+WORD_SETS = ("paper", "bundled")
+
+
+def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(names, places, objects): the paper's, or those of interp-tiny's corpus."""
+    if which == "bundled":
+        from interp.bundled import wordlists as W
+
+        objects = tuple(o for o in W.OBJECTS if o[0] not in "aeiou")  # templates say "a"
+        return tuple(W.NAMES), tuple(W.PLACES), objects
+    return tuple(NAMES), PLACES, OBJECTS
+
+
+def ioi_task(
+    model: Any, n: int = 50, seed: int = 0, *, words: str = "paper",
+    templates: str | tuple[str, ...] | None = None,
+    names: tuple[str, ...] | list[str] | None = None,
+) -> Task:
+    """n positive/negative IOI pairs with names that are single tokens (after a space) for
+    this model. words: "paper" (O'Neill & Bui's names, places, objects and ABBA + BABA
+    templates) or "bundled" (those of interp-tiny's corpus); templates: "paper", "abba",
+    "baba", "bundled" or your own tuple using [A], [B], [PLACE], [OBJECT]; names: your own."""
+    from interp.errors import choices_error
+
+    if words not in WORD_SETS:
+        raise choices_error("IOI word set", words, WORD_SETS)
+    default_names, places, objects = _words(words)
+    names = default_names if names is None else names
+    templates = words if templates is None else templates
+    if isinstance(templates, str):
+        if templates not in TEMPLATE_SETS:
+            raise choices_error("IOI template set", templates, TEMPLATE_SETS)
+        templates = TEMPLATE_SETS[templates]
+    tok = model.tokenizer
+    pool = require(single_tokens(tok, list(names)), 3, "names", "ioi", len(names))
+    rng = random.Random(seed)
+    pos, neg, good, bad, meta = [], [], [], [], []
+    for _ in range(n):
+        template = rng.choice(templates)
+        a, b, c = rng.sample(pool, 3)
+        text = template.replace("[PLACE]", rng.choice(places)).replace(
+            "[OBJECT]", rng.choice(objects))
+        positive = text.replace("[A]", a).replace("[B]", b)
+        # corrupt: the first-clause mention of B becomes C (three distinct names, as ABC)
+        first_b = text.index("[B]")
+        negative = (text[:first_b] + c + text[first_b + 3:]).replace("[A]", a).replace("[B]", b)
+        pos.append(positive)
+        neg.append(negative)
+        good.append([single_token(tok, " " + a, "name")])
+        bad.append([single_token(tok, " " + b, "name")])
+        meta.append({"io": a, "s": b, "corrupt": c, "template": templates.index(template)})
+    return Task("ioi", pos, neg, good, bad, "logit_diff", meta)

@@ -1,0 +1,46 @@
+"""Fixtures: one torch thread (tiny ops on a shared CPU), hand-wired planted-circuit models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def planted_dirs(tmp_path_factory):
+    """{"a": circuit L0H1, L0H3, L1H2; "b": circuit L0H0, L0H2, L1H1} model directories."""
+    from interp.circuits.planted import build_planted_model
+
+    root = tmp_path_factory.mktemp("planted")
+    wiring = {"a": {}, "b": {"layer0": (0, 2), "mover": 1, "seed": 1}}
+    built = {}
+
+    def get(which: str):
+        if which not in built:
+            built[which] = build_planted_model(root / which, **wiring[which])
+        return built[which]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def planted(planted_dirs):
+    """Loaded planted models: planted("a") -> Model."""
+    from interp import load_model
+
+    cache = {}
+
+    def get(which: str):
+        if which not in cache:
+            cache[which] = load_model(planted_dirs(which), device="cpu")
+        return cache[which]
+
+    return get

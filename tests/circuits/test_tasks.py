@@ -1,0 +1,78 @@
+"""Task generators on the bundled model's tokenizer: paired lengths, single-token answers,
+and one-line errors for a tokenizer too small for the task or a mismatched custom task."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from interp.circuits import make_task, task_from_file, task_metric, task_tokens
+from interp.circuits.tasks.base import Task
+from interp.errors import InterpError
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from interp import load_model
+
+    return load_model("interp-tiny", device="cpu")
+
+
+@pytest.mark.parametrize("name", ["ioi", "greater-than", "docstring"])
+def test_tasks_pair_up_on_interp_tiny(tiny, name):
+    task = make_task(name, tiny, 12, seed=3)
+    pos, neg = task_tokens(tiny, task)
+    assert len(pos) == len(neg) == len(task) == 12
+    assert all(a.numel() == b.numel() for a, b in zip(pos, neg))
+    assert all(not torch.equal(a, b) for a, b in zip(pos, neg))
+    assert make_task(name, tiny, 12, seed=3).positives == task.positives  # seeded
+    assert all(len(g) >= 1 and len(b) >= 1 for g, b in zip(task.good, task.bad))
+
+
+def test_task_details(tiny):
+    ioi = make_task("ioi", tiny, 6, words="bundled")
+    m = ioi.meta[0]
+    assert ioi.positives[0].count(m["s"]) == 2 and m["corrupt"] in ioi.negatives[0]
+    assert tiny.tokenizer.decode(ioi.good[0]) == " " + m["io"]
+    gt = make_task("greater-than", tiny, 6)
+    start = gt.meta[0]["start"]
+    assert len(gt.good[0]) == 99 - start and len(gt.bad[0]) == start + 1
+    assert gt.negatives[0].endswith(f"year {gt.meta[0]['century']}01 to the year "
+                                    f"{gt.meta[0]['century']}")
+    ds = make_task("docstring", tiny, 6)
+    assert ds.positives[0].endswith(":param") and ds.meta[0]["answer"] in ds.positives[0]
+    assert ds.meta[0]["answer"] not in ds.negatives[0]
+
+
+def test_model_too_small_for_the_tokens(loaded):
+    small = loaded("gpt2")  # 300-token BPE vocabulary: names and years are not single tokens
+    with pytest.raises(InterpError, match="model too small for task 'ioi'"):
+        make_task("ioi", small, 4)
+    with pytest.raises(InterpError, match="single token|too small"):
+        make_task("greater-than", small, 4)
+    with pytest.raises(InterpError, match="unknown task 'sva'"):
+        make_task("sva", small, 4)
+
+
+def test_lengths_must_match(tiny, tmp_path):
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps({"positives": ["When Mary and John went out, John gave it to"],
+                                "negatives": [("When Mary and John went out, John gave the "
+                                               "big red ball to")],
+                                "answers": [" Mary"], "wrong": [" John"]}))
+    task = task_from_file(tiny, path)
+    with pytest.raises(InterpError, match="positive 0 is 12 tokens but its negative is 15"):
+        task_tokens(tiny, task)
+    with pytest.raises(InterpError, match="has 1 positives but 2 negatives"):
+        Task("t", ["a"], ["b", "c"], [[1]], [[2]])
+
+
+def test_task_metric():
+    logits = torch.tensor([[0.0, 1.0, 3.0, 5.0]])
+    t = Task("t", ["p"], ["n"], [[2, 3]], [[1]])
+    assert task_metric(logits, t).item() == pytest.approx(4.0 - 1.0)
+    t = Task("t", ["p"], ["n"], [[3]], [[0, 1]], metric="prob_diff")
+    p = logits.softmax(-1)[0]
+    assert task_metric(logits, t).item() == pytest.approx(float(p[3] - p[0] - p[1]))
