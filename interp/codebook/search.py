@@ -1,0 +1,206 @@
+"""Code search: mark token positions with a regex (or a set of token strings), then rank
+codes by precision and recall against the marks; the same search over MLP neurons
+(binarised at a fraction of each neuron's maximum) for comparison. Results are code cards."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from jaxtyping import Bool
+from torch import Tensor
+
+from interp.codebook.splice import Codebooks, splice
+from interp.errors import InterpError
+
+
+@dataclass
+class CodeCard:
+    """A code (or neuron) and how well it matches a marked set of tokens.
+
+    unit: "2:mlp_out#17" (code 17; "/h3" for head 3 of attn_z) or "2:mlp_post#17" (neuron).
+    precision: marked / active tokens; recall: active / marked tokens; top_tokens: the
+    tokens it is most active on (with counts)."""
+
+    unit: str
+    description: str
+    regex: str
+    precision: float
+    recall: float
+    n_active: int
+    n_marked: int
+    top_tokens: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"f1": self.f1}
+
+    def __str__(self) -> str:
+        tops = ", ".join(f"{t!r}x{n}" for t, n in self.top_tokens[:5])
+        return (f"{self.unit:<18} P={self.precision:.2f} R={self.recall:.2f} "
+                f"F1={self.f1:.2f} active={self.n_active} | {tops}")
+
+
+@dataclass
+class Marked:
+    """Token ids and marks per text (each [pos]; BOS included when the model adds one)."""
+
+    tokens: list[Tensor]
+    marks: list[Tensor]
+    regex: str
+
+    @property
+    def n_marked(self) -> int:
+        return int(sum(int(m.sum()) for m in self.marks))
+
+
+def mark_tokens(model: Any, texts: Sequence[str], regex: str | None = None,
+                token_set: Sequence[str] | None = None) -> Marked:
+    """Mark the tokens whose characters overlap a match of `regex`, or whose text (stripped,
+    any case) is in `token_set`; exactly one of the two is required."""
+    if (regex is None) == (token_set is None):
+        raise InterpError("give exactly one of regex or token_set")
+    if isinstance(texts, str) or not texts:
+        raise InterpError("texts must be a non-empty list of strings")
+    if regex is None:
+        words = sorted({str(w).strip() for w in token_set or [] if str(w).strip()})
+        if not words:
+            raise InterpError("token_set is empty")
+        regex = r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+    try:
+        pattern = re.compile(regex, re.IGNORECASE)
+    except re.error as err:
+        raise InterpError(f"bad regex {regex!r}: {err}") from None
+    tokens, marks = [], []
+    for text in texts:
+        ids = model.to_tokens(text)[0].cpu()
+        enc = model.tokenizer(text, return_offsets_mapping=True, add_special_tokens=True)
+        offsets, enc_ids = list(enc["offset_mapping"]), list(enc["input_ids"])
+        if enc_ids[:1] != ids[:1].tolist():  # the bridge prepends a BOS the tokenizer does not
+            offsets, enc_ids = [(0, 0), *offsets], [int(ids[0]), *enc_ids]
+        offsets, enc_ids = offsets[: len(ids)], enc_ids[: len(ids)]  # the model truncates
+        if enc_ids != ids.tolist():
+            raise InterpError(f"cannot align tokenizer offsets with the model's tokens for "
+                              f"text {text[:40]!r}")
+        spans = [m.span() for m in pattern.finditer(text)]
+        mark = torch.tensor([e > s and any(s < me and e > ms for ms, me in spans)
+                             for s, e in offsets], dtype=torch.bool)
+        tokens.append(ids)
+        marks.append(mark)
+    return Marked(tokens, marks, regex)
+
+
+def _padded(tokens: list[Tensor], start: int, size: int) -> tuple[Tensor, Tensor]:
+    rows = tokens[start: start + size]
+    width = max(len(r) for r in rows)
+    out = torch.zeros(len(rows), width, dtype=torch.long)
+    real = torch.zeros(len(rows), width, dtype=torch.bool)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+        real[i, : len(r)] = True
+    return out, real
+
+
+def _rank(hits: Tensor, active: Tensor, n_marked: int, top: int, min_active: int
+          ) -> list[int]:
+    """Unit indices by F1 (then precision), among units active at least min_active times."""
+    prec = hits / active.clamp_min(1)
+    rec = hits / max(n_marked, 1)
+    f1 = 2 * prec * rec / (prec + rec).clamp_min(1e-12)
+    f1 = torch.where(active >= min_active, f1, torch.full_like(f1, -1.0))
+    order = torch.argsort(f1 * 1e3 + prec, descending=True)
+    return [int(i) for i in order[:top] if f1[i] > 0]
+
+
+def _run(model: Any, codebooks: Codebooks, marked: Marked, batch_size: int,
+         ids_seen: dict[str, list[Tensor]], flat_tokens: list[Tensor], marks: list[Tensor]
+         ) -> None:
+    """Run the marked texts with the codebooks in; collect ids, tokens and marks."""
+    with splice(model, codebooks):
+        for start in range(0, len(marked.tokens), batch_size):
+            batch, real = _padded(marked.tokens, start, batch_size)
+            model.bridge(batch.to(model.device), return_type="logits")
+            for s, book in codebooks.items():
+                ids_seen[str(s)].append(book.last_ids.cpu()[real])  # [n, groups, k]
+            flat_tokens.append(batch[real])
+            marks.append(torch.cat(marked.marks[start: start + batch_size]))
+
+
+@torch.no_grad()
+def search_codes(model: Any, codebooks: Codebooks, marked: Marked, *, top: int = 10,
+                 min_active: int = 3, batch_size: int = 16) -> list[CodeCard]:
+    """Codes of every spliced codebook ranked by F1 against the marked tokens."""
+    codebooks.check_model(model)
+    flat_tokens: list[Tensor] = []
+    ids_seen: dict[str, list[Tensor]] = {str(s): [] for s, _ in codebooks.items()}
+    marks = []
+    tracking = [book.track_usage for book in codebooks.values()]
+    for book in codebooks.values():
+        book.track_usage = False  # searching leaves the usage counts alone
+    try:
+        _run(model, codebooks, marked, batch_size, ids_seen, flat_tokens, marks)
+    finally:
+        for book, flag in zip(codebooks.values(), tracking):
+            book.track_usage = flag
+    mark = torch.cat(marks)
+    tok = torch.cat(flat_tokens)
+    cards: list[CodeCard] = []
+    for s, book in codebooks.items():
+        ids = torch.cat(ids_seen[str(s)])  # [n, groups, k]
+        flat = ids + torch.arange(book.groups).view(1, -1, 1) * book.n_codes
+        n_units = book.groups * book.n_codes
+        active = torch.bincount(flat.reshape(-1), minlength=n_units).float()
+        hits = torch.bincount(flat[mark].reshape(-1), minlength=n_units).float()
+        for unit in _rank(hits, active, int(mark.sum()), top, min_active):
+            g, code = divmod(unit, book.n_codes)
+            where = (ids[:, g] == code).any(-1)
+            name = f"{s}/h{g}#{code}" if book.groups > 1 else f"{s}#{code}"
+            cards.append(_card(model, name, marked, hits[unit], active[unit], int(mark.sum()),
+                               Counter(tok[where].tolist())))
+    return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
+
+
+def _card(model: Any, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_marked: int,
+          counts: Counter) -> CodeCard:
+    tops = [(model.tokenizer.decode([t]), n) for t, n in counts.most_common(8)]
+    return CodeCard(unit=unit, description=f"tokens matching /{marked.regex}/",
+                    regex=marked.regex, precision=float(hit / max(float(act), 1.0)),
+                    recall=float(hit / max(n_marked, 1)), n_active=int(act),
+                    n_marked=n_marked, top_tokens=tops)
+
+
+@torch.no_grad()
+def search_neurons(model: Any, marked: Marked, layers: Sequence[int] | None = None, *,
+                   threshold: float = 0.5, top: int = 10, min_active: int = 3,
+                   batch_size: int = 16) -> list[CodeCard]:
+    """MLP neurons (mlp_post) ranked the same way; a neuron is active on a token when its
+    activation exceeds `threshold` x its maximum over these texts."""
+    from interp.hooks import capture
+
+    layers = list(range(model.facts.n_layers)) if layers is None else list(layers)
+    names = [model.hook_name("mlp_post", layer) for layer in layers]
+    acts = capture(model, names, marked.tokens, batch_size=batch_size)
+    mark = torch.cat(marked.marks)
+    tok = torch.cat(marked.tokens)
+    cards = []
+    for layer, name in zip(layers, names):
+        x = acts.flat(name).float()  # [n, d_mlp]
+        if len(x) != len(mark):
+            raise InterpError("captured activations do not line up with the marked tokens")
+        on: Bool[Tensor, "n d_mlp"] = x > threshold * x.max(0).values.clamp_min(1e-6)
+        act = on.sum(0).float()
+        hit = on[mark].sum(0).float()
+        for unit in _rank(hit, act, int(mark.sum()), top, min_active):
+            counts = Counter(tok[on[:, unit]].tolist())
+            cards.append(_card(model, f"{layer}:mlp_post#{unit}", marked, hit[unit], act[unit],
+                               int(mark.sum()), counts))
+    return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
+
