@@ -12,19 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from interp.atomic import write_atomic
+
 FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examples.txt")
 _COLUMNS = ("model", "layer", "precision", "recall", "f1", "micro_precision", "micro_recall",
             "micro_f1", "val_f1", "best_epoch", "n_snippets")
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def scores_csv(results: dict[str, Any]) -> str:
@@ -75,5 +67,5 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
         "examples.txt": examples_text(results),
     }
     for name, text in texts.items():
-        _write(out / name, text)
+        write_atomic(out / name, text)
     return {name: out / name for name in FILES}

@@ -26,6 +26,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from interp.astprobe.dataset import Sample
+from interp.atomic import write_with
 from interp.errors import InterpError
 
 CACHE_FORMAT = "interp-astprobe-leaf-reps"
@@ -124,16 +125,6 @@ def _fingerprint(model: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def leaf_representations(model: Any, samples: Sequence[Sample], *, batch_size: int = 16,
                          cache_dir: str | os.PathLike | None = None, progress: bool = True,
                          pad_id: int = 0) -> LeafReps:
@@ -158,9 +149,9 @@ def leaf_representations(model: Any, samples: Sequence[Sample], *, batch_size: i
     entry.mkdir(parents=True, exist_ok=True)
     for r, x in enumerate(reps.layers):
         tensors = {"leaves": x.contiguous(), "offsets": reps.offsets.clone()}
-        _write_atomic(entry / f"layer{r}.safetensors", lambda p, t=tensors: save_file(t, str(p)))
+        write_with(entry / f"layer{r}.safetensors", lambda p, t=tensors: save_file(t, str(p)))
     meta = {"format": CACHE_FORMAT, "model": str(getattr(model, "name", type(model).__name__)),
             "fingerprint": fp, "samples_sha256": shash, "n_samples": len(samples),
             "n_rows": len(reps), "d": int(reps.layers[0].shape[1]), "dtype": "float16"}
-    _write_atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    write_with(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
     return reps

@@ -13,8 +13,9 @@ from typing import Any
 
 from torch import Tensor
 
+from interp.atomic import write_atomic
 from interp.errors import InterpError
-from interp.neurons.store import atomic_write, layer_files, remove_stale_temporaries
+from interp.neurons.store import layer_files, remove_stale_temporaries
 
 FORMAT = "interp.activation_records"
 FORMAT_VERSION = 1
@@ -74,11 +75,11 @@ class ActivationRecords:
         meta = {"fingerprint": self.fingerprint}
         for layer, tensors in sorted(self.layers.items()):
             data = {k: v.contiguous() for k, v in tensors.items()}
-            atomic_write(path / LAYER_FILE.format(layer=layer),
+            write_atomic(path / LAYER_FILE.format(layer=layer),
                          save(data, metadata=meta | {"layer": str(layer)}))
         text = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **self.header},
                           indent=1, sort_keys=True)
-        atomic_write(path / CFG_FILE, (text + "\n").encode())
+        write_atomic(path / CFG_FILE, (text + "\n").encode())
         return path
 
     @classmethod

@@ -7,13 +7,13 @@ import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torch import Tensor
 
+from interp.atomic import write_atomic
 from interp.circuits.discover import SAESettings, sae_circuit
 from interp.circuits.ground_truth import Circuit, circuit_from_mask
 from interp.circuits.metrics import classify, roc_auc
@@ -107,15 +107,7 @@ class CircuitReport:
             files[f"heatmap_{method}.html"] = fig.to_html(include_plotlyjs=True, full_html=True)
         written = []
         for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=root)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(text)
-                os.replace(tmp, root / name)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            written.append(root / name)
+            written.append(write_atomic(root / name, text))
         return written
 
 

@@ -25,7 +25,7 @@ def save_codebooks(codebooks: Codebooks, path: str | os.PathLike, meta: dict | N
     cfg.json under "meta" (e.g. training settings and health). Returns the path."""
     from safetensors.torch import save
 
-    from interp.neurons.store import atomic_write
+    from interp.atomic import write_atomic
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -38,9 +38,9 @@ def save_codebooks(codebooks: Codebooks, path: str | os.PathLike, meta: dict | N
                       "groups": book.groups, "dim": book.dim, "similarity": book.similarity})
     cfg = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": codebooks.model_name,
            "fingerprint": codebooks.fingerprint, "sites": sites, "meta": meta or {}}
-    atomic_write(out / TENSORS_FILE,
+    write_atomic(out / TENSORS_FILE,
                  save(tensors, metadata={"fingerprint": codebooks.fingerprint}))
-    atomic_write(out / CFG_FILE, (json.dumps(cfg, indent=1) + "\n").encode())
+    write_atomic(out / CFG_FILE, (json.dumps(cfg, indent=1) + "\n").encode())
     return out
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from interp.atomic import write_atomic
 from interp.errors import InterpError
 from interp.neurons.decode import LayerDecode
 from interp.neurons.options import DEFINITIONS, DecodeOptions
@@ -27,7 +26,7 @@ CFG_FILE = "cfg.json"
 VOCAB_FILE = "vocab.json"
 LAYER_FILE = "layer_{layer:05d}.safetensors"
 _LAYER_RE = re.compile(r"^layer_(\d{5})\.safetensors$")
-_TMP_PREFIX = ".tmp-"
+_TMP_PATTERNS = (".tmp-*", ".*.tmp")  # older writers, then interp.atomic's
 
 
 @dataclass(frozen=True)
@@ -88,22 +87,10 @@ def vocab_digest(vocab: list[str]) -> str:
     return hashlib.sha256(json.dumps(vocab).encode()).hexdigest()[:16]
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same directory and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_header(path: Path, header: MapHeader, vocab: list[str]) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    atomic_write(path / VOCAB_FILE, json.dumps(vocab, ensure_ascii=False).encode())
-    atomic_write(path / CFG_FILE, (json.dumps(header.to_json(), indent=1) + "\n").encode())
+    write_atomic(path / VOCAB_FILE, json.dumps(vocab, ensure_ascii=False).encode())
+    write_atomic(path / CFG_FILE, (json.dumps(header.to_json(), indent=1) + "\n").encode())
 
 
 def write_layer(path: Path, header: MapHeader, layer: int, data: LayerDecode) -> None:
@@ -112,7 +99,7 @@ def write_layer(path: Path, header: MapHeader, layer: int, data: LayerDecode) ->
     meta = {"layer": str(layer), "fingerprint": header.fingerprint,
             "options_digest": header.options.digest()}
     tensors = {k: t.detach().contiguous().cpu() for k, t in data.tensors().items()}
-    atomic_write(path / LAYER_FILE.format(layer=layer), save(tensors, metadata=meta))
+    write_atomic(path / LAYER_FILE.format(layer=layer), save(tensors, metadata=meta))
 
 
 def is_map_dir(path: Path) -> bool:
@@ -128,8 +115,9 @@ def layer_files(path: Path) -> list[int]:
 def remove_stale_temporaries(path: Path) -> None:
     """Delete temporary files left behind by an interrupted write."""
     if path.is_dir():
-        for p in path.glob(_TMP_PREFIX + "*"):
-            p.unlink(missing_ok=True)
+        for pattern in _TMP_PATTERNS:
+            for p in path.glob(pattern):
+                p.unlink(missing_ok=True)
 
 
 def _corrupt(path: Path, why: str) -> InterpError:

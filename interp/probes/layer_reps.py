@@ -38,6 +38,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from interp.atomic import write_with
 from interp.errors import InterpError, choices_error
 
 SITES = ("resid_pre", "resid_mid", "resid_post", "mid_norm")
@@ -138,16 +139,6 @@ def _cache_paths(cache_dir: Path, site: str, pooling: str, thash: str,
     return cache_dir / f"{stem}.safetensors", cache_dir / f"{stem}.json"
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def representations(
     model: Any, texts: Sequence[str], site: str = "resid_post", pooling: str = "last", *,
     batch_size: int = 8, cache_dir: str | os.PathLike | None = None,
@@ -187,7 +178,7 @@ def representations(
         "depths": site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp),
         "n_layers": model.facts.n_layers,
     }
-    _write_atomic(tensor_path,
+    write_with(tensor_path,
                   lambda p: save_file({"representations": reps.contiguous()}, str(p)))
-    _write_atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    write_with(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
     return reps

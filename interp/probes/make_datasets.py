@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 from collections.abc import Callable
 from pathlib import Path
 
+from interp.atomic import write_atomic
 from interp.bundled import wordlists as W
 
 N_PER_CLASS = 150
@@ -135,11 +135,7 @@ def write_all(out: Path, seed: int = 0) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in MAKERS:
-        path = out / f"{name}.jsonl"
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(build(name, seed), encoding="utf-8")
-        os.replace(tmp, path)
-        paths.append(path)
+        paths.append(write_atomic(out / f"{name}.jsonl", build(name, seed)))
     return paths
 
 

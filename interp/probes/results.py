@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interp.atomic import write_atomic
 from interp.probes.depth import DepthResult
 
 RESULTS_JSON = "results.json"
@@ -126,15 +127,7 @@ class ConceptDepthRun:
             files[FIGURE_HTML] = figure_html
         paths = {}
         for name, text in files.items():
-            path = out / name
-            tmp = path.with_name(f".{name}.tmp-{os.getpid()}")
-            try:
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, path)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            paths[name] = path
+            paths[name] = write_atomic(out / name, text)
         return paths
 
 

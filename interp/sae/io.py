@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from interp.atomic import write_with
 from interp.errors import InterpError
 from interp.sae.model import SAEConfig, SparseAutoencoder
 
@@ -19,17 +19,6 @@ CFG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae.safetensors"
 FORMAT = "interp-sae"
 FORMAT_VERSION = 1
-
-
-def _atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_sae(
@@ -50,8 +39,8 @@ def save_sae(
         "extra": extra or {},
     }
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in sae.state_dict().items()}
-    _atomic(out / WEIGHTS_FILE, lambda tmp: save_file(tensors, tmp))
-    _atomic(out / CFG_FILE, lambda tmp: Path(tmp).write_text(json.dumps(cfg, indent=1)))
+    write_with(out / WEIGHTS_FILE, lambda tmp: save_file(tensors, tmp))
+    write_with(out / CFG_FILE, lambda tmp: Path(tmp).write_text(json.dumps(cfg, indent=1)))
     return out
 
 

@@ -7,11 +7,11 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from interp.atomic import write_atomic as write_atomic_file
 from interp.errors import InterpError
 
 FORMATS = ("csv", "json")
@@ -24,19 +24,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> str:
         raise InterpError(f"'{target}' is a directory; give a file name")
     if not target.parent.exists():
         raise InterpError(f"directory '{target.parent}' does not exist")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic_file(target, data)
     return str(target)
 
 
