@@ -145,3 +145,25 @@ def hf_reference(tiny_model_dirs):
         return cache[arch]
 
     return get
+
+
+#: Test folders whose tests run many tiny tensor ops: one torch thread is faster there than
+#: two contending threads (measured on the 2-core CI machine), so they get one.
+ONE_THREAD_FOLDERS = frozenset({"astprobe", "circuits", "sae"})
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_for_tiny_ops(request):
+    """Run the tests of ONE_THREAD_FOLDERS with one torch thread; restore it afterwards."""
+    if Path(str(request.node.fspath)).parent.name not in ONE_THREAD_FOLDERS:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+

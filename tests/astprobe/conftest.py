@@ -20,14 +20,3 @@ def stdlib_codes() -> dict[str, list[str]]:
     from interp.astprobe.data import stdlib_snippets
 
     return stdlib_snippets(150, 15, 60, per_file=3, max_chars=400)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tests use tiny tensors: one torch thread is faster than contending for several."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

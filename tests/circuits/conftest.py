@@ -1,17 +1,8 @@
-"""Fixtures: one torch thread (tiny ops on a shared CPU), hand-wired planted-circuit models."""
+"""Fixtures: hand-wired planted-circuit models (one torch thread: see tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
