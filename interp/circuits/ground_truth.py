@@ -13,6 +13,7 @@ import torch
 from jaxtyping import Bool
 from torch import Tensor
 
+from interp.circuits.tasks.base import read_json_file
 from interp.errors import InterpError, choices_error
 
 
@@ -77,13 +78,7 @@ def load_circuit(name_or_path: str | Path) -> Circuit:
         return _parse(json.loads(files[str(name_or_path)].read_text()), str(name_or_path))
     path = Path(name_or_path)
     if path.suffix == ".json" or path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except OSError as err:
-            raise InterpError(f"cannot read circuit file '{path}': {err.strerror}") from None
-        except json.JSONDecodeError as err:
-            raise InterpError(f"circuit file '{path}' is not valid JSON: {err.msg}") from None
-        return _parse(data, f"'{path}'")
+        return _parse(read_json_file(path, "circuit file"), f"'{path}'")
     raise choices_error("ground-truth circuit", str(name_or_path), sorted(files))
 
 

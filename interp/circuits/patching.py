@@ -54,6 +54,15 @@ def _last_logits(model: Any, tokens: Tensor, lengths: Tensor) -> Tensor:
     return logits[torch.arange(len(lengths)), lengths.to(logits.device) - 1]
 
 
+def _padded_pair(model: Any, task: Task) -> tuple[Tensor, Tensor, Tensor]:
+    """Right-padded clean (positive) and corrupted (negative) tokens, and their lengths
+    (a task's pairs have equal lengths)."""
+    pos, neg = task_tokens(model, task)
+    clean_tok, lengths = pad(pos)
+    corrupt_tok, _ = pad(neg)
+    return clean_tok, corrupt_tok, lengths
+
+
 def _metric(model: Any, task: Task, tokens: Tensor, lengths: Tensor,
             fns: dict[str, Any] | None = None) -> Tensor:
     with attached(model, fns or {}):
@@ -68,9 +77,7 @@ def activation_patching(model: Any, task: Task, *, mode: str = "corrupted") -> P
         raise choices_error("patching mode", mode, MODES)
     start = time.perf_counter()
     f = model.facts
-    pos, neg = task_tokens(model, task)
-    clean_tok, lengths = pad(pos)
-    corrupt_tok, _ = pad(neg)
+    clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     names = z_hook_names(model)
     corrupt_z: dict[str, Tensor] = {}
 
@@ -109,9 +116,7 @@ def attribution_patching(model: Any, task: Task) -> PatchResult:
     and one corrupted forward."""
     start = time.perf_counter()
     f = model.facts
-    pos, neg = task_tokens(model, task)
-    clean_tok, lengths = pad(pos)
-    corrupt_tok, _ = pad(neg)
+    clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     names = z_hook_names(model)
     saved: dict[str, Tensor] = {}
 

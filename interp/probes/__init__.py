@@ -5,6 +5,7 @@ jumping / converging points, datasets, controls and robustness runs.
 The per-layer representation function is `interp.probes.representations` (module
 `interp.probes.layer_reps`)."""
 
+from interp.models.random_init import random_init_model
 from interp.probes.datasets import BUNDLED, ProbeDataset, load_dataset
 from interp.probes.depth import (
     DepthResult,
@@ -21,7 +22,7 @@ from interp.probes.layer_reps import (
     texts_hash,
 )
 from interp.probes.results import ConceptDepthRun, Curve
-from interp.probes.robustness import noisy_texts, quantized_model, random_init_model
+from interp.probes.robustness import noisy_texts, quantized_model
 from interp.probes.runner import concept_depth, run_concept_depth
 
 __all__ = [

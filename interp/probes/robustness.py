@@ -1,9 +1,8 @@
 """Controls and robustness variants for concept depth: a randomly initialised model of the same
 shape, the paper's random-letter noise prefix, and weight quantisation (bf16, int8).
 
-- `random_init_model(model, seed)`: the same HF config, fresh `from_config` initialisation under
-  `torch.manual_seed(seed)`, the same tokenizer, wrapped by `load_model` like any checkpoint.
-  Its fingerprint differs, so cached representations never mix.
+- The random-init control model lives in `interp.models.random_init` (shared with the AST
+  probe); `interp.probes` exports it.
 - `noisy_texts(texts, seed)`: each text gets "aaa" or "bbb" (chosen at random, fixed seed)
   glued in front with no space, as the paper's `add_noise` does ("aaaThe city of ...").
 - `quantized_model(model, "bf16")`: the checkpoint reloaded in bfloat16 (activations bf16 too).
@@ -18,45 +17,25 @@ shape, the paper's random-letter noise prefix, and weight quantisation (bf16, in
 from __future__ import annotations
 
 import random
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from interp.errors import choices_error
+from interp.models.random_init import random_init_model
 
 QUANTIZATIONS = ("bf16", "int8")
 NOISE_PREFIXES = ("aaa", "bbb")
+
+__all__ = ["NOISE_PREFIXES", "QUANTIZATIONS", "noisy_texts", "quantize_int8_", "quantized_model",
+           "random_init_model"]
 
 
 def noisy_texts(texts: Sequence[str], seed: int = 0) -> list[str]:
     """Each text with "aaa" or "bbb" prepended (no space), chosen with `seed`."""
     rng = random.Random(seed)
     return [rng.choice(NOISE_PREFIXES) + t for t in texts]
-
-
-def random_init_model(model: Any, seed: int = 0, device: str | torch.device | None = None
-                      ) -> Any:
-    """A freshly initialised model with `model`'s config and tokenizer (see module docstring).
-
-    Returned Model: name "<name>+random-init(seed=S)", path None, its own fingerprint.
-    """
-    from transformers import AutoModelForCausalLM
-
-    from interp.models.load import _progress_bars, load_model
-
-    config = model.hf_model.config
-    with tempfile.TemporaryDirectory(prefix="interp-random-init-") as tmp, _progress_bars(False):
-        torch.manual_seed(seed)
-        fresh = AutoModelForCausalLM.from_config(config)
-        fresh.save_pretrained(tmp)
-        model.tokenizer.save_pretrained(tmp)
-        out = load_model(tmp, device=device or model.device, dtype=model.dtype)
-    out.name = f"{model.name}+random-init(seed={seed})"
-    out.path = None
-    out.variant = f"random-init-{seed}"
-    return out
 
 
 @torch.no_grad()

@@ -19,11 +19,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from interp.errors import InterpError, choices_error
+from interp.models.random_init import random_init_model
 from interp.probes.datasets import ProbeDataset
 from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
 from interp.probes.results import ConceptDepthRun, Curve
-from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model, random_init_model
+from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model
 
 CONTROLS = ("random-init",)
 

@@ -3,7 +3,9 @@ cannot), the tokens the metric favours, and the checks every tokenizer must pass
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -98,3 +100,14 @@ def answer_index(lists: list[list[int]]) -> tuple[Tensor, Tensor]:
         ids[i, : len(x)] = torch.tensor(x)
         mask[i, : len(x)] = True
     return ids, mask
+
+
+def read_json_file(path: Path, what: str) -> Any:
+    """Parsed JSON of `path`; a one-line InterpError naming `what` (e.g. "task file") if the
+    file cannot be read or is not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as err:
+        raise InterpError(f"cannot read {what} '{path}': {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise InterpError(f"{what} '{path}' is not valid JSON: {err.msg}") from None

@@ -3,23 +3,17 @@ with one answer and one wrong continuation (strings, single tokens) per positive
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from interp.circuits.tasks.base import Task, single_token
+from interp.circuits.tasks.base import Task, read_json_file, single_token
 from interp.errors import InterpError
 
 
 def task_from_file(model: Any, path: str | Path) -> Task:
     """Read a custom task; InterpError for an unreadable or malformed file."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as err:
-        raise InterpError(f"cannot read task file '{path}': {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise InterpError(f"task file '{path}' is not valid JSON: {err.msg}") from None
+    data = read_json_file(path, "task file")
     try:
         pos, neg = list(data["positives"]), list(data["negatives"])
         answers, wrong = list(data["answers"]), list(data["wrong"])
