@@ -42,6 +42,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--ioi-words", default="paper",
                    help="IOI names/places/objects/templates: paper (default) or bundled "
                         "(those of interp-tiny's training corpus)")
+    p.add_argument("--ioi-corrupt", default="s1",
+                   help="which mention of the IOI subject a negative replaces by a third name: "
+                        "s1 (the paper's, default) or s2")
     p.add_argument("-n", "--n-prompts", type=int, default=50, help="prompt pairs (50)")
     p.add_argument("--seed", type=int, default=0, help="prompt and SAE seed (0)")
     p.add_argument("--pooling", default="mean", help="mean (the paper) or last")
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if args.task_file is not None:
         task = task_from_file(model, args.task_file)
     else:
-        extra = {"words": args.ioi_words} if args.task == "ioi" else {}
+        extra = ({"words": args.ioi_words, "corrupt": args.ioi_corrupt} if args.task == "ioi"
+                 else {})
         task = make_task(args.task, model, args.n_prompts, args.seed, **extra)
     report = run_circuits(model, task, methods, truth=truth,
                           truth_threshold=args.truth_threshold, settings=settings,

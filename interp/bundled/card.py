@@ -19,11 +19,30 @@ import torch
 
 from interp.bundled import tasks
 from interp.bundled.corpus import DEBIAN_PACKAGES, LICENCES
+from interp.bundled.train import TrainConfig
 from interp.bundled.wordlists import CONCEPTS
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "interp-tiny"
 EXPORTED_FILES = ("config.json", "generation_config.json", "model.safetensors",
                   "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+ABOUT = {
+    "interp-tiny": (
+        "The model bundled with interp: a small Llama-architecture causal LM (RMSNorm, gated "
+        "SiLU MLP, rotary, grouped-query attention, tied embeddings), trained here from scratch "
+        "on offline text by `python -m interp.bundled.train`; this card is written by "
+        "`python -m interp.bundled.card`. It exists so that every test, notebook and demo of "
+        "interp runs on a real trained model without a model hub."),
+    "interp-circuits": (
+        "The second bundled model: the same tokenizer, corpus and architecture family as "
+        "interp-tiny, trained from scratch by `python -m interp.bundled.train --run circuits` "
+        "with a large share of generated task sentences (IOI with both name orders, year "
+        "ranges, name copying, repeated name lists; `interp.bundled.stories.CIRCUIT_TASKS`), "
+        "so that it does IOI and greater-than and has circuits for `interp circuits` to find. "
+        "interp-tiny never learned to copy a name from its context, so it cannot do IOI. "
+        "This card is written by `python -m interp.bundled.card --run circuits --name "
+        "interp-circuits`."),
+}
+"""The opening paragraph of each bundled model's card."""
 SAMPLE_PROMPTS = (
     "Once upon a time, there was a little", "My favourite animal is the",
     "The capital of France is", "After Monday comes", "def add(a, b):\n    ",
@@ -58,11 +77,12 @@ def held_out_loss(model, tokens: np.ndarray, n_ctx: int, max_windows: int = 48) 
     return float(torch.cat(losses).mean())
 
 
-def measure(model_dir: Path, build: Path, seed: int = 1234) -> dict:
+def measure(model_dir: Path, build: Path, seed: int = 1234, run_dir: Path | None = None,
+            name: str = "interp-tiny") -> dict:
     import interp
 
     model = interp.load_model(model_dir, device="cpu")
-    state = json.loads((build / "final" / "training_state.json").read_text())
+    state = json.loads(((run_dir or build) / "final" / "training_state.json").read_text())
     meta = json.loads((build / "tokens_meta.json").read_text())
     val = np.fromfile(build / "val.bin", dtype=np.uint16)
     n_ctx = state["config"]["n_ctx"]
@@ -83,7 +103,7 @@ def measure(model_dir: Path, build: Path, seed: int = 1234) -> dict:
     samples = {p: model.generate(p, max_new_tokens=24) for p in SAMPLE_PROMPTS}
     history = state["history"]
     return {
-        "model": "interp-tiny", "fingerprint": model.fingerprint,
+        "model": name, "fingerprint": model.fingerprint,
         "facts": model.facts.to_dict(),
         "n_parameters": sum(p.numel() for p in model.hf_model.parameters()),
         "training": {
@@ -113,12 +133,7 @@ def render_markdown(card: dict) -> str:
     t, c, k = card["training"], card["corpus"], card["tasks"]
     f = card["facts"]
     lines = [
-        "# interp-tiny", "",
-        ("The model bundled with interp: a small Llama-architecture causal LM (RMSNorm, gated "
-        "SiLU MLP, rotary, grouped-query attention, tied embeddings), trained here from scratch "
-        "on offline text by `python -m interp.bundled.train`; this card is written by "
-        "`python -m interp.bundled.card`. It exists so that every test, notebook and demo of "
-        "interp runs on a real trained model without a model hub."), "",
+        f"# {card['model']}", "", ABOUT.get(card["model"], ABOUT["interp-tiny"]), "",
         "## Architecture", "",
         "| fact | value |", "|---|---|",
         *[f"| {key} | {value} |" for key, value in f.items()],
@@ -133,7 +148,9 @@ def render_markdown(card: dict) -> str:
            f"schedule (peak {t['config']['lr']}), then extended to {t['steps']:,} steps with "
            f"a re-warmed cosine schedule (peak {t['config']['extend_lr']}).")]
           if t["config"].get("extend_from") else []),
-        "- Config: `" + json.dumps(t["config"]) + "`", "",
+        "- Config: `" + json.dumps(t["config"]) + "`",
+        *(["- Commands: " + "; then ".join(f"`{c}`" for c in t["commands"]) + "."]
+          if t.get("commands") else []), "",
         "## Corpus", "",
         (f"{c['train_tokens']:,} training tokens and {c['val_tokens']:,} held-out tokens "
         "(2 % of documents, chosen by content hash). Generated simple English "
@@ -156,7 +173,8 @@ def render_markdown(card: dict) -> str:
         "`interp/bundled/tasks.py`."), "",
         "| task | metric | value |", "|---|---|---|",
         *[f"| IOI, template `{name}` | fraction where the indirect object's logit beats the "
-          f"subject's | {k['ioi_' + name]} |" for name in tasks.IOI_TEMPLATES],
+          f"subject's | {k['ioi_' + name]} |" for name in tasks.IOI_TEMPLATES
+          if "ioi_" + name in k],
         f"| year ranges | mean P(later year) - P(earlier or same) | {k['year_range_prob_diff']} |",
         f"| coin flip | accuracy of Yes/No | {k['coin_flip_accuracy']} |", "",
         "Chance levels: IOI 0.5, year ranges about 0 for a uniform guess, coin flip 0.5.", "",
@@ -170,15 +188,33 @@ def render_markdown(card: dict) -> str:
     return "\n".join(lines)
 
 
+def training_commands(build: Path, run_dir: Path) -> list[str]:
+    """The train.py commands that rebuild the model of `run_dir`, earlier phases first (a run
+    that starts from another run's weights, `init_from`, needs that run first)."""
+    config = json.loads((run_dir / "train_config.json").read_text())
+    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in config.items()
+                     if v != getattr(TrainConfig(), k, v))
+    command = f"python -m interp.bundled.train --build {build} --run {run_dir.name} {flags}"
+    earlier = (training_commands(build, (build / config["init_from"]).parent)
+               if config.get("init_from") else [])
+    return [*earlier, command]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", type=Path, default=Path("data/_build"))
-    parser.add_argument("--out", type=Path, default=BUNDLED_DIR)
+    parser.add_argument("--run", default="", help="the model trained with train.py --run RUN")
+    parser.add_argument("--name", default="interp-tiny", choices=sorted(ABOUT))
+    parser.add_argument("--out", type=Path, default=None, help="default: data/NAME")
     args = parser.parse_args(argv)
-    export(args.build / "final", args.out)
-    card = measure(args.out, args.build)
-    (args.out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
-    (args.out / "MODEL_CARD.md").write_text(render_markdown(card))
+    run_dir = args.build / "runs" / args.run if args.run else args.build
+    out = args.out or BUNDLED_DIR.with_name(args.name)
+    export(run_dir / "final", out)
+    card = measure(out, args.build, run_dir=run_dir, name=args.name)
+    if args.run:
+        card["training"]["commands"] = training_commands(args.build, run_dir)
+    (out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    (out / "MODEL_CARD.md").write_text(render_markdown(card))
     print(json.dumps(card["tasks"]), json.dumps(card["held_out_loss_by_source"]))
 
 

@@ -123,6 +123,34 @@ def ioi(rng: random.Random) -> str:
     return text + " " + story(rng).split(". ", 1)[-1] if rng.random() < 0.3 else text
 
 
+def ioi_either_order(rng: random.Random) -> str:
+    """An IOI sentence whose first clause names the two people in either order (ABBA or BABA), so
+    only the repeated name, never its position, tells who receives the object."""
+    receiver, giver = _pick2(rng, W.NAMES)
+    first, second = (receiver, giver) if rng.random() < 0.5 else (giver, receiver)
+    template = rng.choice(_IOI_TEMPLATES)
+    for old, new in (("{A}", "{X}"), ("{B}", "{Y}")):
+        template = template.replace(old, new, 1)  # the first clause's two names
+    return template.format(X=first, Y=second, A=receiver, B=giver, P=rng.choice(W.PLACES),
+                           O=_a(rng.choice(W.OBJECTS)))
+
+
+def name_copy(rng: random.Random) -> str:
+    """A sentence that ends by repeating the one name it mentioned (the simplest copying)."""
+    name, obj = rng.choice(W.NAMES), rng.choice(W.OBJECTS)
+    return rng.choice([
+        f"This is {name}. Say hello to {name}.",
+        f"{name} has {_a(obj)}. The {obj} belongs to {name}.",
+        f"{name} went to the {rng.choice(W.PLACES)}. Everyone waved at {name}.",
+    ])
+
+
+def name_list_repeat(rng: random.Random) -> str:
+    """A list of 3-6 names said twice (the pattern that teaches induction: copy what followed)."""
+    names = ", ".join(rng.sample(W.NAMES, rng.randint(3, 6)))
+    return f"{names}. Again: {names}."
+
+
 def year_range(rng: random.Random) -> str:
     """'The war lasted from the year 1732 to the year 1745.' (the end is always later)."""
     century = rng.randint(11, 19)
@@ -174,6 +202,30 @@ GENERATORS: dict[str, tuple[Callable[[random.Random], str], float]] = {
     "sentiment": (sentiment, 0.12),
 }
 """Kind of generated text -> (generator, share of generated documents)."""
+
+
+TASK_MIXES: dict[str, dict[str, tuple[Callable[[random.Random], str], float]]] = {
+    "circuits": {
+        "ioi": (ioi_either_order, 0.35),
+        "year_range": (year_range, 0.2),
+        "name_copy": (name_copy, 0.3),
+        "name_list_repeat": (name_list_repeat, 0.15),
+    },
+    "copy": {"name_copy": (name_copy, 1.0)},
+}
+"""Mix name -> kind of task sentence -> (generator, share): the generated windows that train
+the circuits model. "copy" is its warm-up phase: a model trained from scratch on the full
+mix never learned to copy a name from its context in 1,600 steps; one that first learns copying
+alone does."""
+
+
+def task_sentences(rng: random.Random, mix: str = "circuits") -> Iterator[str]:
+    """An endless stream of the sentences of TASK_MIXES[mix], drawn by their shares."""
+    generators = TASK_MIXES[mix]
+    kinds = list(generators)
+    weights = [generators[k][1] for k in kinds]
+    while True:
+        yield generators[rng.choices(kinds, weights)[0]][0](rng)
 
 
 def generate_documents(n_chars: int, seed: int) -> Iterator[str]:

@@ -21,6 +21,7 @@ IOI_TEMPLATES = {
     "trained": "Then, {A} and {B} went to the {P}. {B} gave {O} to",
     "trained_2": "After {A} and {B} went to the {P}, {B} gave {O} to",
     "unseen": "Yesterday {A} and {B} walked to the {P}. {B} passed {O} to",
+    "baba": "Then, {B} and {A} went to the {P}. {B} gave {O} to",
 }
 
 

@@ -2,6 +2,9 @@
 
 Run `python -m interp.bundled.train --build data/_build` (resumable: rerunning continues from
 the last checkpoint). Every stage is deterministic given the seed; CI never runs this.
+`--run NAME --task-share F ...` trains another model on the same tokenizer and tokens, with a
+share F of each batch made of generated task sentences (how `interp-circuits` is made; the
+exact command is on its model card).
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ class TrainConfig:
     warmup: int = 100
     min_lr_fraction: float = 0.1
     weight_decay: float = 0.1
+    task_share: float = 0.0
+    task_mix: str = "circuits"
+    init_from: str = ""
+    grad_clip: float = 1.0
+    max_positions: int = 0
     extend_from: int = 0
     extend_lr: float = 8e-4
     extend_warmup: int = 50
@@ -92,7 +100,7 @@ def build_model(cfg: TrainConfig, tokenizer):
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=cfg.d_model, intermediate_size=cfg.d_mlp,
         num_hidden_layers=cfg.n_layers, num_attention_heads=cfg.n_heads,
-        num_key_value_heads=cfg.n_kv_heads, max_position_embeddings=cfg.n_ctx,
+        num_key_value_heads=cfg.n_kv_heads, max_position_embeddings=cfg.max_positions or cfg.n_ctx,
         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
         rms_norm_eps=1e-5, rope_theta=10000.0,
@@ -114,14 +122,37 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def batch_at(tokens: np.ndarray, step: int, cfg: TrainConfig):
-    """The deterministic training batch for `step` (so a resumed run sees the same data)."""
+def batch_at(tokens: np.ndarray, step: int, cfg: TrainConfig, tokenizer=None):
+    """The deterministic training batch for `step` (so a resumed run sees the same data).
+
+    With `cfg.task_share` > 0, that share of rows (on average) are windows of generated task
+    sentences (`interp.bundled.stories.TASK_MIXES[cfg.task_mix]`), encoded by `tokenizer`."""
     import torch
 
     rng = np.random.default_rng([cfg.seed, step])
     starts = rng.integers(0, len(tokens) - cfg.n_ctx - 1, size=cfg.batch_size)
-    rows = np.stack([tokens[s:s + cfg.n_ctx + 1] for s in starts]).astype(np.int64)
+    is_task = rng.random(cfg.batch_size) < cfg.task_share
+    rows = np.stack([
+        task_window(tokenizer, cfg.n_ctx + 1, (cfg.seed, step, i), cfg.task_mix) if is_task[i]
+        else tokens[s:s + cfg.n_ctx + 1] for i, s in enumerate(starts)]).astype(np.int64)
     return torch.from_numpy(rows)
+
+
+def task_window(tokenizer, length: int, seed: tuple[int, ...], mix: str = "circuits"
+                ) -> np.ndarray:
+    """`length` tokens of generated task sentences, each after an end-of-text token."""
+    import random
+
+    from interp.bundled.stories import task_sentences
+
+    if tokenizer is None:
+        raise ValueError("task_share > 0 needs the tokenizer to encode task sentences")
+    ids: list[int] = []
+    sentences = task_sentences(random.Random("/".join(map(str, seed))), mix)
+    while len(ids) < length:
+        ids += [tokenizer.eos_token_id, *tokenizer.encode(next(sentences),
+                                                          add_special_tokens=False)]
+    return np.asarray(ids[:length])
 
 
 def evaluate_loss(model, tokens: np.ndarray, cfg: TrainConfig, n_windows: int = 64) -> float:
@@ -147,8 +178,9 @@ def _loss(model, rows):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
 
 
-def train(build: Path, cfg: TrainConfig, log=print) -> Path:
-    """Train (or resume) and save the final HF checkpoint to build/final."""
+def train(build: Path, cfg: TrainConfig, log=print, run_dir: Path | None = None) -> Path:
+    """Train (or resume) on the token files of `build`; save checkpoints and the final HF
+    checkpoint under `run_dir` (default: `build` itself, as for interp-tiny)."""
     import torch
     from transformers import AutoTokenizer
 
@@ -156,16 +188,26 @@ def train(build: Path, cfg: TrainConfig, log=print) -> Path:
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
+    run_dir = run_dir or build
     tok = AutoTokenizer.from_pretrained(build / "tokenizer")
     train_tokens = np.fromfile(build / "train.bin", dtype=np.uint16)
     val_tokens = np.fromfile(build / "val.bin", dtype=np.uint16)
     model = build_model(cfg, tok)
+    if cfg.init_from:  # weights only: a later phase of a curriculum starts a fresh optimizer
+        from safetensors.torch import load_file
+
+        missing, unexpected = model.load_state_dict(
+            load_file(build / cfg.init_from / "model.safetensors"), strict=False)
+        if unexpected or set(missing) - {"lm_head.weight"}:  # lm_head is tied to embeddings
+            raise ValueError(f"{cfg.init_from} does not fit this model: missing {missing}, "
+                             f"unexpected {unexpected}")
+        log(f"train: initialised from {build / cfg.init_from}")
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=cfg.lr, betas=(0.9, 0.95))
-    state = load_checkpoint(build / "checkpoint", model, opt) or {"step": 0, "history": [],
+    state = load_checkpoint(run_dir / "checkpoint", model, opt) or {"step": 0, "history": [],
                                                                   "train_seconds": 0.0}
     if state["step"]:
         log(f"train: resumed at step {state['step']}")
@@ -175,10 +217,11 @@ def train(build: Path, cfg: TrainConfig, log=print) -> Path:
     while step < cfg.steps:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        rows = batch_at(train_tokens, step, cfg)
+        rows = batch_at(train_tokens, step, cfg, tok)
         loss = _loss(model, rows)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
@@ -196,8 +239,8 @@ def train(build: Path, cfg: TrainConfig, log=print) -> Path:
             log("train: " + json.dumps(record))
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             state["step"] = step
-            save_checkpoint(build / "checkpoint", model, opt, state)
-    final = build / "final"
+            save_checkpoint(run_dir / "checkpoint", model, opt, state)
+    final = run_dir / "final"
     model.save_pretrained(final, safe_serialization=True)
     tok.save_pretrained(final)
     (final / "training_state.json").write_text(json.dumps(
@@ -209,12 +252,15 @@ def train(build: Path, cfg: TrainConfig, log=print) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", type=Path, default=Path("data/_build"))
+    parser.add_argument("--run", default="", help="train a second model on the same tokens, "
+                        "in BUILD/runs/RUN (e.g. the circuits model)")
     for name, value in asdict(TrainConfig()).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
     cfg = TrainConfig(**{k: getattr(args, k) for k in asdict(TrainConfig())})
-    args.build.mkdir(parents=True, exist_ok=True)
-    saved = args.build / "train_config.json"
+    run_dir = args.build / "runs" / args.run if args.run else args.build
+    run_dir.mkdir(parents=True, exist_ok=True)
+    saved = run_dir / "train_config.json"
     if saved.exists():
         before = json.loads(saved.read_text())
         changed = {k for k, v in asdict(cfg).items() if before.get(k, v) != v}
@@ -225,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
     saved.write_text(json.dumps(asdict(cfg), indent=1))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     prepare(args.build, cfg)
-    train(args.build, cfg)
+    train(args.build, cfg, run_dir=run_dir)
 
 
 if __name__ == "__main__":

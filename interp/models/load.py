@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from interp.models.model import Model
 
-BUNDLED_MODELS = ("interp-tiny",)
+BUNDLED_MODELS = ("interp-tiny", "interp-circuits")
 DTYPES = {
     "float32": "float32", "fp32": "float32", "float": "float32",
     "bfloat16": "bfloat16", "bf16": "bfloat16",

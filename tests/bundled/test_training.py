@@ -58,3 +58,41 @@ def test_checkpoint_round_trip_resumes_identically(tmp_path):
     for a, b in zip(model.parameters(), resumed.parameters()):
         assert torch.equal(a, b)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_task_share_mixes_generated_task_windows_deterministically():
+    from transformers import AutoTokenizer
+
+    from interp.models.load import bundled_dir
+
+    tok = AutoTokenizer.from_pretrained(str(bundled_dir("interp-tiny")))
+    tokens = np.zeros(1000, dtype=np.uint16)  # corpus rows are all zeros; task rows are not
+    plain = TrainConfig(n_ctx=32, batch_size=8)
+    mixed = TrainConfig(n_ctx=32, batch_size=8, task_share=0.5)
+    assert torch.equal(batch_at(tokens, 3, plain, tok), batch_at(tokens, 3, plain))
+    rows = batch_at(tokens, 3, mixed, tok)
+    assert torch.equal(rows, batch_at(tokens, 3, mixed, tok))
+    task_rows = [r for r in rows if r.any()]
+    assert 0 < len(task_rows) < 8 and all(r.shape == (33,) for r in task_rows)
+    assert task_rows[0][0] == tok.eos_token_id
+    text = tok.decode(task_rows[0])
+    assert any(name in text for name in (" to ", " Again: ", " year "))
+
+
+def test_ioi_sentences_put_either_name_first_and_give_to_the_unrepeated_one():
+    import random
+
+    from interp.bundled.stories import ioi_either_order
+
+    rng = random.Random(0)
+    first_is_receiver = []
+    for _ in range(200):
+        words = ioi_either_order(rng).replace(",", " ").replace(".", " ").split()
+        receiver = words[-1]
+        assert words.count(receiver) == 2
+        names = [w for w in words if w[0].isupper() and w not in ("Then", "After", "When",
+                                                                  "While")]
+        giver = next(n for n in names if n != receiver)
+        assert names.count(giver) == 2
+        first_is_receiver.append(names[0] == receiver)
+    assert 0.4 < sum(first_is_receiver) / 200 < 0.6

@@ -46,6 +46,19 @@ def test_task_details(tiny):
     assert ds.meta[0]["answer"] not in ds.negatives[0]
 
 
+def test_ioi_negatives_replace_the_chosen_mention_of_the_subject(tiny):
+    for corrupt, kept in (("s1", -1), ("s2", 0)):
+        task = make_task("ioi", tiny, 8, seed=1, words="bundled", corrupt=corrupt)
+        for pos, neg, m in zip(task.positives, task.negatives, task.meta):
+            assert neg.count(m["s"]) == 1 and neg.count(m["corrupt"]) == 1
+            mentions = [i for i in range(len(pos)) if pos.startswith(m["s"], i)]
+            kept_at = mentions[kept]  # the mention that stays is the same in both prompts
+            assert neg.startswith(m["s"], kept_at + (len(m["corrupt"]) - len(m["s"])
+                                                     if kept == -1 else 0))
+    with pytest.raises(InterpError, match="IOI corruption"):
+        make_task("ioi", tiny, 2, corrupt="s3")
+
+
 def test_model_too_small_for_the_tokens(loaded):
     small = loaded("gpt2")  # 300-token BPE vocabulary: names and years are not single tokens
     with pytest.raises(InterpError, match="model too small for task 'ioi'"):

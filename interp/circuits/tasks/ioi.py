@@ -2,7 +2,9 @@
 
 Positive: "Then, B and A went to the store. B gave a ring to" -> " A" (A is the indirect
 object, B the subject). Negative: the first mention of B becomes a third name C, so the
-repeated-name cue is gone ("Then, C and A went ... B gave a ring to": no way to tell).
+repeated-name cue is gone ("Then, C and A went ... B gave a ring to": no way to tell), or
+with corrupt="s2" the second mention does ("Then, B and A went ... C gave a ring to"): a
+model that finds the receiver by excluding the giver's name still solves the first kind.
 Metric: logit(A) - logit(B).
 """
 
@@ -48,6 +50,7 @@ BUNDLED = (
 )
 TEMPLATE_SETS = {"paper": ABBA + BABA, "abba": ABBA, "baba": BABA, "bundled": BUNDLED}
 WORD_SETS = ("paper", "bundled")
+CORRUPTIONS = ("s1", "s2")
 
 
 def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -63,16 +66,19 @@ def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...
 def ioi_task(
     model: Any, n: int = 50, seed: int = 0, *, words: str = "paper",
     templates: str | tuple[str, ...] | None = None,
-    names: tuple[str, ...] | list[str] | None = None,
+    names: tuple[str, ...] | list[str] | None = None, corrupt: str = "s1",
 ) -> Task:
     """n positive/negative IOI pairs with names that are single tokens (after a space) for
     this model. words: "paper" (O'Neill & Bui's names, places, objects and ABBA + BABA
     templates) or "bundled" (those of interp-tiny's corpus); templates: "paper", "abba",
-    "baba", "bundled" or your own tuple using [A], [B], [PLACE], [OBJECT]; names: your own."""
+    "baba", "bundled" or your own tuple using [A], [B], [PLACE], [OBJECT]; names: your own;
+    corrupt: which mention of the subject the negative replaces, "s1" (the paper's) or "s2"."""
     from interp.errors import choices_error
 
     if words not in WORD_SETS:
         raise choices_error("IOI word set", words, WORD_SETS)
+    if corrupt not in CORRUPTIONS:
+        raise choices_error("IOI corruption", corrupt, CORRUPTIONS)
     default_names, places, objects = _words(words)
     names = default_names if names is None else names
     templates = words if templates is None else templates
@@ -90,9 +96,9 @@ def ioi_task(
         text = template.replace("[PLACE]", rng.choice(places)).replace(
             "[OBJECT]", rng.choice(objects))
         positive = text.replace("[A]", a).replace("[B]", b)
-        # corrupt: the first-clause mention of B becomes C (three distinct names, as ABC)
-        first_b = text.index("[B]")
-        negative = (text[:first_b] + c + text[first_b + 3:]).replace("[A]", a).replace("[B]", b)
+        # corrupt: one mention of B becomes C (three distinct names, as ABC)
+        at = text.index("[B]") if corrupt == "s1" else text.rindex("[B]")
+        negative = (text[:at] + c + text[at + 3:]).replace("[A]", a).replace("[B]", b)
         pos.append(positive)
         neg.append(negative)
         good.append([single_token(tok, " " + a, "name")])
