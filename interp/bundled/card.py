@@ -19,7 +19,7 @@ import torch
 
 from interp.bundled import tasks
 from interp.bundled.corpus import DEBIAN_PACKAGES, LICENCES
-from interp.bundled.train import TrainConfig
+from interp.bundled.train import TrainConfig, run_directory
 from interp.bundled.wordlists import CONCEPTS
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "interp-tiny"
@@ -36,7 +36,7 @@ ABOUT = {
         "The second bundled model: the same tokenizer, corpus and architecture family as "
         "interp-tiny, trained from scratch by `python -m interp.bundled.train --run circuits` "
         "with a large share of generated task sentences (IOI with both name orders, year "
-        "ranges, name copying, repeated name lists; `interp.bundled.stories.CIRCUIT_TASKS`), "
+        "ranges, name copying, repeated name lists; `interp.bundled.stories.TASK_MIXES['circuits']`), "
         "so that it does IOI and greater-than and has circuits for `interp circuits` to find. "
         "interp-tiny never learned to copy a name from its context, so it cannot do IOI. "
         "This card is written by `python -m interp.bundled.card --run circuits --name "
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="interp-tiny", choices=sorted(ABOUT))
     parser.add_argument("--out", type=Path, default=None, help="default: data/NAME")
     args = parser.parse_args(argv)
-    run_dir = args.build / "runs" / args.run if args.run else args.build
+    run_dir = run_directory(args.build, args.run)
     out = args.out or BUNDLED_DIR.with_name(args.name)
     export(run_dir / "final", out)
     card = measure(out, args.build, run_dir=run_dir, name=args.name)

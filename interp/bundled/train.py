@@ -54,6 +54,12 @@ EXTENSION_KEYS = {"steps", "extend_from", "extend_lr", "extend_warmup"}
 """Config fields a finished run may change on resume: training longer from its checkpoint."""
 
 
+def run_directory(build: Path, run: str = "") -> Path:
+    """Where a run keeps its config, checkpoints and final model: `build` itself for
+    interp-tiny, `build/runs/RUN` for a second model trained on the same tokens."""
+    return build / "runs" / run if run else build
+
+
 def prepare(build: Path, cfg: TrainConfig, log=print) -> None:
     """Assemble the corpus, train the tokenizer and write uint16 token files (idempotent)."""
     if (build / "tokens_meta.json").exists():
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
     cfg = TrainConfig(**{k: getattr(args, k) for k in asdict(TrainConfig())})
-    run_dir = args.build / "runs" / args.run if args.run else args.build
+    run_dir = run_directory(args.build, args.run)
     run_dir.mkdir(parents=True, exist_ok=True)
     saved = run_dir / "train_config.json"
     if saved.exists():
