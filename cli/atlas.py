@@ -21,10 +21,11 @@ def add_parser(subparsers) -> None:
                         "HF folder or cached hub name); it must be the map's model")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--dtype", default=None, help="float32, bfloat16 or float16")
-    p.add_argument("--corpus", default="bundled", metavar="FILE|bundled",
+    p.add_argument("--corpus", default="bundled", metavar="FILE|NAME",
                    help="texts for the examples: 'bundled' (generated simple English, fixed "
-                        "seed; default), a .jsonl file with a \"text\" field per line, or a "
-                        "plain-text file with documents separated by blank lines")
+                        "seed; default), 'python-docs' (committed real English prose and "
+                        "Python code, for real models), a .jsonl file with a \"text\" field "
+                        "per line, or a plain-text file with documents separated by blank lines")
     p.add_argument("--corpus-chars", type=int, default=None, metavar="N",
                    help="characters of the bundled corpus (default 200000)")
     p.add_argument("--max-docs", type=int, default=None, help="use at most N documents")

@@ -1,4 +1,5 @@
-"""`interp info`: print a model's facts, fingerprint and hook sites."""
+"""`interp info`: print a model's facts, fingerprint and hook sites, and for a real model its
+card (source, licence, quantisation, held-out loss, behaviour checks)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,26 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from interp.models.cards import card_lines, load_card
+
     model = load_model_from(args)
     info = {"model": model.name, "path": str(model.path), "fingerprint": model.fingerprint,
             "device": str(model.device), "dtype": str(model.dtype).removeprefix("torch."),
             **model.facts.to_dict(), "sites": ", ".join(model.sites)}
+    if model.source_info is not None:
+        info["converted from"] = (f"{model.source_info['gguf_file']} (sha256 "
+                                  f"{model.source_info['sha256'][:16]}...)")
     if args.layer is not None:
         info.update({f"hook {site}": model.hook_name(site, args.layer) for site in model.sites})
+    card = load_card(str(model.name))
     if args.json:
-        print(json.dumps(info, indent=1))
+        print(json.dumps({**info, "card": card} if card else info, indent=1))
         return 0
     width = max(len(key) for key in info)
     for key, value in info.items():
         print(f"{key:<{width}}  {value}")
+    if card:
+        print("\nmodel card (measured by experiments/model_cards.py):")
+        for line in card_lines(card):
+            print(f"  {line}")
     return 0

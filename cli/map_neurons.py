@@ -27,8 +27,14 @@ def add_parser(subparsers) -> None:
                    "mean neuron vector first; none: decode the raw vectors")
     p.add_argument("--no-fold-norm", dest="fold_norm", action="store_false",
                    help="do not fold the final norm into the unembedding (naive decode)")
-    p.add_argument("--scale", default="norm", help="norm (read a vector as a normalised "
-                   "residual state; default) or raw (keep its own norm)")
+    p.add_argument("--scale", default="calibrated", help="calibrated (default: rms 1, then "
+                   "the model's calibration factor, so probabilities compare across models), "
+                   "norm (rms 1: a normalised residual state, the paper's reading) or raw")
+    p.add_argument("--score", default="logit", help="logit (default, the paper) or cosine "
+                   "(every token's unembedding at equal norm: removes the bias towards "
+                   "large-norm tokens)")
+    p.add_argument("--flagged-tokens", default="keep", help="keep (default), mark or exclude "
+                   "special, unreachable and under-trained tokens (Land & Bartolo 2024)")
     p.add_argument("--bias", default="exclude", help="exclude (default) or include the folded "
                    "unembedding bias")
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (1.0)")
@@ -87,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = DecodeOptions(
         side=args.side, top_k=args.top_k, bottom_k=args.bottom_k, center=args.center,
-        fold_norm=args.fold_norm, scale=args.scale, bias=args.bias,
+        fold_norm=args.fold_norm, scale=args.scale, score=args.score,
+        flagged_tokens=args.flagged_tokens, bias=args.bias,
         temperature=args.temperature, exclude_tokens=tuple(args.exclude_tokens or ()),
         dtype=args.compute_dtype)
     layers, shard = parse_layers(args.layers), parse_shard(args.shard)

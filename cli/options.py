@@ -7,8 +7,10 @@ import argparse
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="interp-tiny",
-                        help="bundled model name, local Hugging Face directory, or cached hub "
-                             "name (default: interp-tiny)")
+                        help="a model name (interp-tiny, interp-circuits, "
+                             "smollm2-135m-instruct, gemma-3-270m), a .gguf file, a local "
+                             "Hugging Face directory, or a cached hub name (default: "
+                             "interp-tiny)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--dtype", default=None, help="float32, bfloat16 or float16")
 

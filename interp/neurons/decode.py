@@ -5,7 +5,7 @@ probabilities and specialisation scores, in chunks of neurons (bounded memory, a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 
 import torch
@@ -65,24 +65,41 @@ class Unembedding:
     bias: Float[Tensor, " n_kept"] | None
     token_ids: Int[Tensor, " n_kept"] | None  # None: all tokens, in order
     center_rows: bool  # LayerNorm centring of each vector (fold_norm with a LayerNorm)
+    vector_scale: float = 1.0  # scale="calibrated": the model's factor (interp.neurons.calibrate)
 
 
 def compute_dtype(options: DecodeOptions) -> torch.dtype:
     return _DTYPES[options.dtype]
 
 
-def unembedding(model, options: DecodeOptions, device: torch.device | str) -> Unembedding:
-    """Build the decoding matrix for `model` under `options`, on `device`."""
+def layer_vectors(model, layer: int, options: DecodeOptions) -> Float[Tensor, "d_mlp d_model"]:
+    """The vectors decoded for `layer`: the side's raw rows, except that the down side with
+    fold_norm is what the neuron writes (post-MLP norm gain folded in, where there is one)."""
+    if options.side == "down" and options.fold_norm:
+        return model.write_vectors(layer)
+    return model.neuron_vectors(layer, options.side)
+
+
+def unembedding(model, options: DecodeOptions, device: torch.device | str,
+                flagged: Iterable[int] = ()) -> Unembedding:
+    """Build the decoding matrix for `model` under `options`, on `device`; `flagged` token ids
+    are left out too (the caller passes them when options.flagged_tokens == "exclude")."""
     dtype = compute_dtype(options)
     if options.fold_norm:
         w_u, b_u = model.folded_unembedding(torch.float32)
         bias = b_u if options.bias == "include" else None
     else:
         w_u, bias = model.hf_model.get_output_embeddings().weight.detach().float().T, None
+    if options.score == "cosine":  # every token's column at the median column norm
+        if dtype == torch.float64:
+            w_u = w_u.double()
+        norms = w_u.norm(dim=0).clamp_min(torch.finfo(torch.float32).tiny)
+        w_u = w_u * (norms.median() / norms)[None, :]
     keep = None
-    if options.exclude_tokens:
+    excluded = sorted(set(options.exclude_tokens) | set(flagged))
+    if excluded:
         mask = torch.ones(w_u.shape[1], dtype=torch.bool)
-        mask[list(options.exclude_tokens)] = False
+        mask[excluded] = False
         keep = mask.nonzero().squeeze(1)
         w_u = w_u[:, keep.to(w_u.device)]
         bias = None if bias is None else bias[keep.to(bias.device)]
@@ -95,17 +112,20 @@ def unembedding(model, options: DecodeOptions, device: torch.device | str) -> Un
 
 
 def prepare_vectors(
-    vectors: Float[Tensor, "n d_model"], options: DecodeOptions, center_rows: bool
+    vectors: Float[Tensor, "n d_model"], options: DecodeOptions, center_rows: bool,
+    vector_scale: float = 1.0,
 ) -> Float[Tensor, "n d_model"]:
-    """Steps 1-3 of the maths (centre over neurons, LayerNorm centring, scale), in float32."""
+    """Steps 1-3 of the maths (centre over neurons, LayerNorm centring, scale), in float32;
+    `vector_scale` is the calibration factor applied when scale="calibrated"."""
     v = vectors.float()
     if options.center == "mean":
         v = v - v.mean(0, keepdim=True)
     if center_rows:
         v = v - v.mean(1, keepdim=True)
-    if options.scale == "norm":
+    if options.scale in ("norm", "calibrated"):
         norm = v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny)
-        v = v * (math.sqrt(v.shape[1]) / norm)
+        factor = vector_scale if options.scale == "calibrated" else 1.0
+        v = v * (factor * math.sqrt(v.shape[1]) / norm)
     return v
 
 
@@ -165,7 +185,7 @@ def decode_vectors(
     """Decode all rows of `vectors` in chunks of `chunk_size` neurons (default: ~512 MiB of
     temporaries). `on_chunk(n_done)` is called after each chunk. No per-neuron Python loop."""
     device = unembed.weight.device
-    v = prepare_vectors(vectors.to(device), options, unembed.center_rows)
+    v = prepare_vectors(vectors.to(device), options, unembed.center_rows, unembed.vector_scale)
     n = v.shape[0]
     step = chunk_size or chunk_size_for(unembed.weight.shape[1])
     parts = []

@@ -11,8 +11,15 @@ from typing import Any
 import torch
 
 from interp.errors import InterpError, range_error
+from interp.models.vocab import vocab_strings
 from interp.neurons import store
-from interp.neurons.decode import LayerDecode, decode_vectors, unembedding
+from interp.neurons.decode import (
+    LayerDecode,
+    Unembedding,
+    decode_vectors,
+    layer_vectors,
+    unembedding,
+)
 from interp.neurons.neuron_map import NeuronMap, prepare_output
 from interp.neurons.options import DEFAULT_BOTTOM_K, DEFAULT_TOP_K, DecodeOptions
 from interp.neurons.progress import LayerProgress
@@ -43,21 +50,38 @@ def shard_layers(layers: list[int], index: int, count: int) -> list[int]:
     return layers[index::count]
 
 
-def vocab_strings(model: Any) -> list[str]:
-    """Decoded string of every vocabulary id (ids beyond the tokenizer: "<id N>")."""
-    tok = model.tokenizer
-    n_tok = min(len(tok), model.facts.d_vocab)
-    strings = tok.batch_decode([[i] for i in range(n_tok)], skip_special_tokens=False,
-                               clean_up_tokenization_spaces=False)
-    return list(strings) + [f"<id {i}>" for i in range(n_tok, model.facts.d_vocab)]
-
-
-def map_header(model: Any, options: DecodeOptions, vocab: list[str]) -> MapHeader:
+def map_header(model: Any, options: DecodeOptions, vocab: list[str],
+               extras: dict[str, Any] | None = None) -> MapHeader:
     f = model.facts
     return MapHeader(model=str(model.name), fingerprint=model.fingerprint,
                      architecture=f.architecture, n_layers=f.n_layers, d_mlp=f.d_mlp,
                      d_model=f.d_model, d_vocab=f.d_vocab, options=options,
-                     vocab_sha256=store.vocab_digest(vocab))
+                     vocab_sha256=store.vocab_digest(vocab), extras=extras or {})
+
+
+def prepare_unembedding(model: Any, options: DecodeOptions, device: torch.device
+                        ) -> tuple[Unembedding, dict[str, Any]]:
+    """The decoding matrix under `options`, and what the map records about how it was made:
+    the flagged tokens (flagged_tokens "mark"/"exclude") and the calibration (scale
+    "calibrated")."""
+    from interp.models.vocab import token_flags
+
+    extras: dict[str, Any] = {}
+    flagged: list[int] = []
+    if options.flagged_tokens != "keep":
+        flags = token_flags(model)
+        extras["token_flags"] = flags.to_dict()
+        if options.flagged_tokens == "exclude":
+            flagged = flags.ids()
+    unembed = unembedding(model, options, device, flagged)
+    options.check_vocab(model.facts.d_vocab, n_excluded=model.facts.d_vocab
+                        - unembed.weight.shape[1])
+    if options.scale == "calibrated":
+        from interp.neurons.calibrate import calibration
+
+        extras["calibration"] = calibration(model, options, unembed)
+        unembed.vector_scale = float(extras["calibration"]["factor"])
+    return unembed, extras
 
 
 def decode_neurons(
@@ -69,7 +93,9 @@ def decode_neurons(
     *,
     center: str = "mean",
     fold_norm: bool = True,
-    scale: str = "norm",
+    scale: str = "calibrated",
+    score: str = "logit",
+    flagged_tokens: str = "keep",
     bias: str = "exclude",
     temperature: float = 1.0,
     exclude_tokens: Iterable[int] | None = None,
@@ -93,7 +119,8 @@ def decode_neurons(
     if options is None:
         options = DecodeOptions(
             side=side, top_k=top_k, bottom_k=bottom_k, center=center, fold_norm=fold_norm,
-            scale=scale, bias=bias, temperature=temperature,
+            scale=scale, score=score, flagged_tokens=flagged_tokens, bias=bias,
+            temperature=temperature,
             exclude_tokens=tuple(exclude_tokens or ()), dtype=dtype)
     options.check_vocab(model.facts.d_vocab)
     selected = resolve_layers(model.facts.n_layers, layers)
@@ -102,18 +129,18 @@ def decode_neurons(
         raise InterpError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     dev = model.device if device is None else _device(device)
     vocab = vocab_strings(model)
-    header = map_header(model, options, vocab)
-
     path = None if out is None else Path(out)
+    resume = path is not None and prepare_output(path, map_header(model, options, vocab))
+    unembed, extras = prepare_unembedding(model, options, dev)
+    header = map_header(model, options, vocab, extras)
     done: set[int] = set()
     if path is not None:
-        if prepare_output(path, header):
+        if resume:
             done = set(store.layer_files(path))
         else:
             store.write_header(path, header, vocab)
     reporter = LayerProgress() if progress is True else (progress or None)
 
-    unembed = unembedding(model, options, dev)
     results: dict[int, LayerDecode] = {}
     try:
         for i, layer in enumerate(selected):
@@ -122,7 +149,7 @@ def decode_neurons(
                 if reporter:
                     reporter.skip(layer, where)
                 continue
-            vectors = model.neuron_vectors(layer, options.side)
+            vectors = layer_vectors(model, layer, options)
             if reporter:
                 reporter.start(layer, vectors.shape[0], where)
             data = decode_vectors(vectors, unembed, options, chunk_size,

@@ -6,10 +6,20 @@ short, a neuron vector v is decoded as softmax(scale(fold(center(v))) @ W / temp
 1. center="mean" (default) subtracts the layer's mean neuron vector ("none": unchanged);
 2. fold_norm=True reads v through the final norm linearised: LayerNorm centres v, and the
    norm's gain is folded into W = diag(gain) @ lm_head.weight.T (False: W = lm_head.weight.T);
-3. scale="norm" rescales v to rms 1, as the final norm would ("raw": unchanged);
-4. bias="include" adds the folded bias b_U (LayerNorm bias and LM-head bias; default: left
-   out, as a direction has no bias); exclude_tokens are removed from the vocabulary;
-5. probabilities are the softmax over the remaining vocabulary at `temperature`;
+   on the down side it also multiplies v by the post-MLP norm's gain where the block has one
+   (Gemma-2/3), so v is what the neuron writes;
+3. scale="calibrated" (default) rescales v to rms 1 (as the final norm would) and then by one
+   factor per model and side, chosen so that the median neuron's decoded logits have the
+   spread (std over the vocabulary) of the model's own next-token logits on reference text
+   (interp.neurons.calibrate); "norm" stops at rms 1 (the paper's reading); "raw": unchanged;
+4. score="logit" ranks tokens by v @ W (the paper); "cosine" first rescales every column of W
+   to the median column norm, which ranks tokens by cosine similarity and removes the bias
+   towards tokens with large unembedding norm;
+5. bias="include" adds the folded bias b_U (LayerNorm bias and LM-head bias; default: left
+   out, as a direction has no bias); exclude_tokens are removed from the vocabulary, and so
+   are flagged tokens (special, unreachable, under-trained: interp.models.vocab) when
+   flagged_tokens="exclude" ("mark" records them in the map without excluding them);
+6. probabilities are the softmax over the remaining vocabulary at `temperature`;
    margin = top-1 minus top-2 logit; entropy in nats.
 """
 
@@ -26,7 +36,9 @@ from interp.errors import InterpError, choices_error
 
 SIDES = ("up", "gate", "down")
 CENTERS = ("none", "mean")
-SCALES = ("norm", "raw")
+SCALES = ("calibrated", "norm", "raw")
+SCORES = ("logit", "cosine")
+FLAGGED = ("keep", "mark", "exclude")
 BIASES = ("exclude", "include")
 DTYPES = ("float32", "float64", "bfloat16")
 DEFAULT_TOP_K = 20
@@ -51,7 +63,11 @@ class DecodeOptions:
     top_k / bottom_k: tokens kept per neuron at each end (bottom_k may be 0).
     center: "mean" (subtract the layer's mean neuron vector first) or "none".
     fold_norm: fold the final norm (gain; LayerNorm centring) into the decode.
-    scale: "norm" (read the vector as a normalised residual state) or "raw".
+    scale: "calibrated" (rms 1, then the model's calibration factor), "norm" (rms 1: read
+        the vector as a normalised residual state, as the paper does) or "raw".
+    score: "logit" (v @ W, the paper) or "cosine" (columns of W at equal norm).
+    flagged_tokens: "keep" (decode every token, flag nothing), "mark" (record special,
+        unreachable and under-trained tokens in the map) or "exclude" (also leave them out).
     bias: "exclude" or "include" the folded unembedding bias b_U.
     temperature: softmax temperature (> 0) for the probabilities.
     exclude_tokens: token ids left out of ranking and softmax (sorted, unique).
@@ -63,7 +79,9 @@ class DecodeOptions:
     bottom_k: int = DEFAULT_BOTTOM_K
     center: str = "mean"
     fold_norm: bool = True
-    scale: str = "norm"
+    scale: str = "calibrated"
+    score: str = "logit"
+    flagged_tokens: str = "keep"
     bias: str = "exclude"
     temperature: float = 1.0
     exclude_tokens: tuple[int, ...] = field(default=())
@@ -77,6 +95,10 @@ class DecodeOptions:
             raise choices_error("center", self.center, CENTERS)
         if self.scale not in SCALES:
             raise choices_error("scale", self.scale, SCALES)
+        if self.score not in SCORES:
+            raise choices_error("score", self.score, SCORES)
+        if self.flagged_tokens not in FLAGGED:
+            raise choices_error("flagged_tokens", self.flagged_tokens, FLAGGED)
         if self.bias not in BIASES:
             raise choices_error("bias", self.bias, BIASES)
         if self.dtype not in DTYPES:
@@ -101,19 +123,20 @@ class DecodeOptions:
         if self.bias == "include" and not self.fold_norm:
             raise InterpError("bias='include' needs fold_norm=True (b_U is the folded bias)")
 
-    def check_vocab(self, d_vocab: int) -> None:
-        """Raise unless top_k/bottom_k fit the vocabulary left after `exclude_tokens`."""
+    def check_vocab(self, d_vocab: int, n_excluded: int | None = None) -> None:
+        """Raise unless top_k/bottom_k fit the vocabulary left after `exclude_tokens` (or after
+        `n_excluded` tokens in all, flagged ones included)."""
         bad = [t for t in self.exclude_tokens if t >= d_vocab]
         if bad:
             raise InterpError(
                 f"exclude_tokens has id {bad[0]}, outside the vocabulary (0..{d_vocab - 1})"
             )
-        left = d_vocab - len(self.exclude_tokens)
+        left = d_vocab - (len(self.exclude_tokens) if n_excluded is None else n_excluded)
         for name in ("top_k", "bottom_k"):
             if getattr(self, name) > left:
                 raise InterpError(
                     f"{name} {getattr(self, name)} is larger than the vocabulary ({left} tokens"
-                    f"{' after exclusions' if self.exclude_tokens else ''}); use 1..{left}"
+                    f"{' after exclusions' if left < d_vocab else ''}); use 1..{left}"
                 )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ CFG_FILE = "cfg.json"
 VOCAB_FILE = "vocab.json"
 LAYER_FILE = "layer_{layer:05d}.safetensors"
 _LAYER_RE = re.compile(r"^layer_(\d{5})\.safetensors$")
+EXTRAS = ("calibration", "token_flags")
 _TMP_PATTERNS = (".tmp-*", ".*.tmp")  # older writers, then interp.atomic's
 
 
@@ -42,6 +43,8 @@ class MapHeader:
     d_vocab: int
     options: DecodeOptions
     vocab_sha256: str
+    #: derived records: "calibration" (scale="calibrated"), "token_flags" (flagged_tokens)
+    extras: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         o = self.options
@@ -54,7 +57,7 @@ class MapHeader:
             "n_layers": self.n_layers, "d_mlp": self.d_mlp, "d_model": self.d_model,
             "d_vocab": self.d_vocab, "options": o.to_dict(), "options_digest": o.digest(),
             "vocab_sha256": self.vocab_sha256, "layer_file": LAYER_FILE,
-            "shapes_per_layer": shapes, "definitions": DEFINITIONS,
+            "shapes_per_layer": shapes, "definitions": DEFINITIONS, **self.extras,
         }
 
     @classmethod
@@ -68,7 +71,8 @@ class MapHeader:
         return cls(model=str(data["model"]), fingerprint=str(data["fingerprint"]),
                    architecture=str(data["architecture"]), **ints,
                    options=DecodeOptions.from_dict(data["options"]),
-                   vocab_sha256=str(data["vocab_sha256"]))
+                   vocab_sha256=str(data["vocab_sha256"]),
+                   extras={k: data[k] for k in EXTRAS if k in data})
 
     def mismatch(self, other: MapHeader) -> str | None:
         """Why a layer of `other` cannot join a map with this header (None when it can)."""

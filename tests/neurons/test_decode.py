@@ -51,8 +51,10 @@ def _scatter(ids: torch.Tensor, values: torch.Tensor, n_vocab: int) -> torch.Ten
     return full.scatter_(1, ids.long(), values)
 
 
-def reference_logits(model, hf, arch: str, layer: int, side: str, opts: DecodeOptions):
-    """The whole logit matrix in float64, computed from the HF modules directly."""
+def reference_logits(model, hf, arch: str, layer: int, side: str, opts: DecodeOptions,
+                     factor: float = 1.0):
+    """The whole logit matrix in float64, computed from the HF modules directly; `factor` is
+    the map's recorded calibration factor (scale="calibrated")."""
     norm = {"gpt2": lambda: hf.transformer.ln_f, "neox": lambda: hf.gpt_neox.final_layer_norm,
             "llama": lambda: hf.model.norm}[arch]()
     head = hf.get_output_embeddings()
@@ -61,11 +63,16 @@ def reference_logits(model, hf, arch: str, layer: int, side: str, opts: DecodeOp
         v = v - v.mean(0)
     if opts.fold_norm and arch != "llama":
         v = v - v.mean(1, keepdim=True)
-    if opts.scale == "norm":
+    if opts.scale in ("norm", "calibrated"):
         v = v / v.pow(2).mean(1, keepdim=True).sqrt()
+    if opts.scale == "calibrated":
+        v = v * factor
     w = head.weight.detach().double().T
     if opts.fold_norm:
         w = norm.weight.detach().double()[:, None] * w
+    if opts.score == "cosine":
+        norms = w.norm(dim=0)
+        w = w / norms.clamp_min(1e-30) * norms.median()
     logits = v @ w
     if opts.bias == "include":
         logits = logits + norm.bias.detach().double() @ head.weight.detach().double().T
@@ -75,10 +82,11 @@ def reference_logits(model, hf, arch: str, layer: int, side: str, opts: DecodeOp
 
 
 CASES = [
-    {"center": "none"},
+    {"center": "none", "scale": "norm"},
     {"center": "mean", "temperature": 0.5},
     {"scale": "raw", "exclude_tokens": (0, 3, 17, 250)},
     {"fold_norm": False, "bottom_k": 0},
+    {"score": "cosine", "exclude_tokens": (5, 9)},
 ]
 
 
@@ -91,8 +99,10 @@ def test_every_top_k_equals_brute_force(arch, loaded, hf_reference, case):
     for side in SIDES[arch]:
         nmap = decode_neurons(model, side, top_k=15, dtype="float64", chunk_size=7, **extra)
         opts = nmap.options
+        factor = nmap.header.extras.get("calibration", {}).get("factor", 1.0)
+        assert ("calibration" in nmap.header.extras) == (opts.scale == "calibrated")
         for layer in range(model.facts.n_layers):
-            logits, keep = reference_logits(model, hf, arch, layer, side, opts)
+            logits, keep = reference_logits(model, hf, arch, layer, side, opts, factor)
             kept_ids = keep.nonzero().squeeze(1)
             sub = logits[:, keep]
             order = sub.argsort(dim=1, descending=True, stable=True)

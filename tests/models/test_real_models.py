@@ -1,0 +1,129 @@
+"""Real pretrained models (SmolLM2-135M-Instruct; Gemma-3-270m when installed): parity with
+transformers' own model read from the same GGUF, behaviour, and the cache.
+
+SmolLM2 is installed by .ci/setup; Gemma is an opt-in extra (`pip install -e ".[gemma]"`), so
+its tests skip when it is absent. Loads use the user's cache (the quick-start job fills it).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from interp.models import real
+
+SMOL = "smollm2-135m-instruct"
+GEMMA = "gemma-3-270m"
+#: Tolerance of interp's outputs against transformers' own model, relative to the largest
+#: |value| of each tensor (both float32 on the CPU; measured: logits 4.8e-5 absolute, hidden
+#: states 2.0e-4 absolute on residual values in the hundreds, i.e. about 1e-6 relative).
+TOLERANCE = 1e-5
+PROMPTS = ["The capital of France is",
+           "When Mary and John went to the store, John gave a drink to",
+           "def fibonacci(n):\n"]
+
+needs = {name: pytest.mark.skipif(not real.installed(name), reason=f"{name} is not installed "
+                                  f"({real.REAL_MODELS[name].install})")
+         for name in (SMOL, GEMMA)}
+
+
+@pytest.fixture(scope="module")
+def smol():
+    if not real.installed(SMOL):
+        pytest.skip(f"{SMOL} is not installed")
+    from interp import load_model
+
+    return load_model(SMOL, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def gguf_reference():
+    """transformers' own model and tokenizer, read from the package's GGUF file."""
+    if not real.installed(SMOL):
+        pytest.skip(f"{SMOL} is not installed")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    spec = real.REAL_MODELS[SMOL]
+    path = real._locate(*spec.pieces[0], spec)
+    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    hf = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
+                                              dtype=torch.float32).eval()
+    return hf, tok
+
+
+def test_cached_weights_equal_the_gguf_dequantised_bit_for_bit(smol, gguf_reference):
+    hf, _ = gguf_reference
+    ours = dict(smol.hf_model.named_parameters())
+    names = {n.replace("._original_component", ""): p for n, p in ours.items()}
+    theirs = dict(hf.named_parameters())
+    assert set(theirs) <= set(names)
+    for name, param in theirs.items():
+        assert torch.equal(names[name].detach(), param.detach()), name
+    source = smol.source_info
+    assert source["sha256"] == real.REAL_MODELS[SMOL].sha256 and source["dtype"] == "float32"
+
+
+def relative_error(ours: torch.Tensor, ref: torch.Tensor) -> float:
+    """max |ours - ref| / max |ref|."""
+    return float((ours - ref).abs().max() / ref.abs().max().clamp_min(1e-12))
+
+
+def test_logits_hidden_states_and_generation_match_transformers(smol, gguf_reference):
+    hf, tok = gguf_reference
+    assert smol.bridge.cfg.default_prepend_bos is False  # SmolLM2's tokenizer adds no BOS
+    worst = {"logits": 0.0, "hidden": 0.0}
+    names = [f"blocks.{layer}.hook_resid_pre" for layer in range(smol.facts.n_layers)]
+    wanted = set(names)
+    for prompt in PROMPTS:
+        ids = tok(prompt, return_tensors="pt").input_ids
+        assert torch.equal(smol.to_tokens(prompt).cpu(), ids)
+        with torch.no_grad():
+            ref = hf(ids, output_hidden_states=True)
+            logits, cache = smol.bridge.run_with_cache(ids, names_filter=wanted.__contains__)
+        worst["logits"] = max(worst["logits"], relative_error(logits, ref.logits))
+        for layer, name in enumerate(names):  # hidden_states[L] is the input of block L
+            diff = relative_error(cache[name], ref.hidden_states[layer])
+            worst["hidden"] = max(worst["hidden"], diff)
+        ours = smol.generate(ids, max_new_tokens=12, use_cache=True)
+        theirs = hf.generate(ids, max_new_tokens=12, do_sample=False)
+        assert torch.equal(ours.cpu(), theirs[:, :ours.shape[1]]), prompt
+    assert worst["logits"] <= TOLERANCE and worst["hidden"] <= TOLERANCE, worst
+
+
+def test_smollm2_answers_paris_and_does_ioi(smol):
+    assert smol.generate(PROMPTS[0], max_new_tokens=2).startswith(PROMPTS[0] + " Paris")
+    logits = smol.logits(PROMPTS[1])[0, -1]
+    mary, john = (smol.tokenizer(w, add_special_tokens=False).input_ids for w in (" Mary", " John"))
+    assert len(mary) == len(john) == 1
+    assert int(logits.argmax()) == mary[0] and logits[mary[0]] > logits[john[0]] + 1.0
+
+
+@needs[GEMMA]
+def test_gemma_completes_a_later_year_and_folds_its_norms():
+    from interp import load_model
+
+    model = load_model(GEMMA, device="cpu")
+    prompt = "The war lasted from the year 1732 to the year 17"
+    text = model.generate(prompt, max_new_tokens=2)
+    digits = text[len(prompt):len(prompt) + 2]
+    assert digits.isdigit() and int(digits) > 32, text
+    # (1+w) final norm folded: the identity lm_head(norm(x)) == normalize(x) @ W_U holds
+    x = torch.randn(3, model.facts.d_model) * 50
+    hf = model.hf_model
+    with torch.no_grad():
+        expected = hf.lm_head(hf.model.norm(x))
+    torch.testing.assert_close(model.folded_logits(x), expected, rtol=1e-4, atol=1e-3)
+    # the down side writes through post_feedforward_layernorm: its gain is folded in
+    gain = hf.model.layers[3].post_feedforward_layernorm.weight.detach().float() + 1.0
+    rows = model.neuron_vectors(3, "down").float()
+    torch.testing.assert_close(model.write_vectors(3), rows * gain, rtol=1e-5, atol=1e-6)
+
+
+def test_converted_directory_records_its_source(smol):
+    from interp.models.gguf import SOURCE_FILE
+
+    recorded = json.loads((smol.path / SOURCE_FILE).read_text())
+    assert recorded == smol.source_info
+    assert smol.path.name == f"{SMOL}-{real.REAL_MODELS[SMOL].sha256[:16]}"
