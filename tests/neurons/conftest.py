@@ -1,9 +1,13 @@
 """Fixtures for neuron decoding: planted checkpoints built from the tiny random models.
 
 A planted model has one neuron whose vector decodes (with the final norm folded in) to a
-chosen token `a`, while the naive decode (no gain) picks another token `b`: the final norm's
-gain is 4 on dimension I and 0.25 on dimension J, token a's LM-head row is S * e_I, token b's
-is S * e_J, and the neuron vector is e_I + 2 e_J.
+chosen token `a`, while the naive decode (no gain) picks another token `b`, under both token
+scores (raw logits and cosine): the final norm's gain is 4 on dimension I, 0.25 on J and 1
+on K; token a's LM-head row is S (e_I + e_K), token b's is S (e_J + e_K), and the neuron
+vector is e_I + 1.5 e_J. Naive: both rows have one norm, b wins (1.5 > 1). Folded: a's
+column is S (4 e_I + e_K), b's S (0.25 e_J + e_K): a wins by logit (4 vs 0.375) and by
+cosine (0.54 vs 0.20), since the gain turns the columns, not only their lengths. No other
+token's row has a component on I, J or K.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pytest
 import torch
 
 PLANT_LAYER, PLANT_NEURON = 1, 5
-DIM_I, DIM_J, S = 3, 7, 50.0
+DIM_I, DIM_J, DIM_K, S = 3, 7, 11, 50.0
 
 
 def word_tokens(model_dir: Path, n: int = 2) -> list[int]:
@@ -62,13 +66,16 @@ def build_planted(src: Path, dst: Path, arch: str) -> tuple[Path, int, int]:
     norm, head, sides = _modules(hf, arch)
     d = norm.weight.shape[0]
     vector = torch.zeros(d)
-    vector[DIM_I], vector[DIM_J] = 1.0, 2.0
+    vector[DIM_I], vector[DIM_J] = 1.0, 1.5
     with torch.no_grad():
-        norm.weight[DIM_I], norm.weight[DIM_J] = 4.0, 0.25
+        norm.weight[DIM_I], norm.weight[DIM_J], norm.weight[DIM_K] = 4.0, 0.25, 1.0
+        # no other token reads dimensions I, J, K (a random one could otherwise line up with
+        # the neuron by chance, in these 32-64-dimensional models)
+        head.weight[:, [DIM_I, DIM_J, DIM_K]] = 0.0
         head.weight[a] = 0.0
         head.weight[b] = 0.0
-        head.weight[a, DIM_I] = S
-        head.weight[b, DIM_J] = S
+        head.weight[a, DIM_I] = head.weight[a, DIM_K] = S
+        head.weight[b, DIM_J] = head.weight[b, DIM_K] = S
         for set_side in sides.values():
             set_side(vector)
     hf.save_pretrained(dst)
