@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -89,6 +91,21 @@ def neuron_logit_spread(model: Model, options: DecodeOptions, unembed: Unembeddi
             "median_std": float(spread.median())}
 
 
+def _cached(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Read a JSON result from `path`, or compute it and store it there (best effort)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    result = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(result, sort_keys=True) + "\n")
+    except OSError:
+        pass  # the cache only saves time
+    return result
+
+
 def calibration(model: Model, options: DecodeOptions, unembed: Unembedding) -> dict[str, Any]:
     """{"factor", "model": model_logit_spread, "neurons": neuron_logit_spread, ...} for this
     model and the options that shape the decode; cached under the cache root by fingerprint."""
@@ -98,19 +115,14 @@ def calibration(model: Model, options: DecodeOptions, unembed: Unembedding) -> d
     key_data = [model.fingerprint, VERSION, N_TOKENS, PER_LAYER, shaping, n_excluded]
     key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_root() / "calibration" / f"{model.fingerprint}-{key}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    real = model_logit_spread(model)
-    neurons = neuron_logit_spread(model, options, unembed)
-    result = {"definition": "factor = model.median_std / neurons.median_std (see "
-                            "interp.neurons.calibrate)",
-              "factor": real["median_std"] / neurons["median_std"], "model": real,
-              "neurons": neurons, "version": VERSION}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(result, sort_keys=True) + "\n")
-    except OSError:
-        pass  # the cache only saves time
-    return result
+
+    def compute() -> dict[str, Any]:
+        real = _cached(cache_root() / "calibration" / f"{model.fingerprint}-model-v{VERSION}.json",
+                       lambda: model_logit_spread(model))
+        neurons = neuron_logit_spread(model, options, unembed)
+        return {"definition": "factor = model.median_std / neurons.median_std (see "
+                              "interp.neurons.calibrate)",
+                "factor": real["median_std"] / neurons["median_std"], "model": real,
+                "neurons": neurons, "version": VERSION}
+
+    return _cached(path, compute)
