@@ -25,3 +25,9 @@ def choices_error(what: str, value: object, choices: object) -> InterpError:
 def range_error(what: str, value: object, n: int) -> InterpError:
     """Build the standard "X v out of range; valid: 0..n-1" error."""
     return InterpError(f"{what} {value!r} out of range; valid: 0..{n - 1} (model has {n})")
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty), at most 300 chars."""
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:300]

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from interp.errors import InterpError
 
@@ -42,3 +45,21 @@ def writable_dir(path: Path) -> Path:
             f"{CACHE_ENV} to a writable directory"
         ) from None
     return path
+
+
+def cached_json(path: Path, compute: Callable[[], Any]) -> Any:
+    """The JSON value stored at `path`, or `compute()` stored there first (best effort: a
+    cache that cannot be written only costs time)."""
+    from interp.atomic import write_atomic
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    result = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(result, sort_keys=True) + "\n")
+    except OSError:
+        pass
+    return result

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.errors import InterpError
+from interp.errors import first_line as _first_line
 from interp.models.cache import models_dir, writable_dir
 
 GGUF_MAGIC = b"GGUF"
@@ -125,17 +126,17 @@ def _convert_into(gguf: Path, out: Path, progress: bool) -> dict[str, str]:
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    before = hf_logging.is_progress_bar_enabled()
-    (hf_logging.enable_progress_bar if progress else hf_logging.disable_progress_bar)()
+    from interp.models.load import _progress_bars
+
     try:
-        _say(progress, "  reading the tokenizer")
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        _say(progress, "  dequantising the weights")
-        with _quiet_logs():
-            model = AutoModelForCausalLM.from_pretrained(
-                gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        with _progress_bars(progress):
+            _say(progress, "  reading the tokenizer")
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            _say(progress, "  dequantising the weights")
+            with _quiet_logs():
+                model = AutoModelForCausalLM.from_pretrained(
+                    gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         # a plain float32 model from here on: no quantizer, no quantization config
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
@@ -143,12 +144,8 @@ def _convert_into(gguf: Path, out: Path, progress: bool) -> dict[str, str]:
         _say(progress, "  saving")
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
-    except InterpError:
-        raise
     except Exception as err:  # noqa: BLE001 - transformers' errors vary by architecture
         raise InterpError(f"could not convert '{gguf}': {_first_line(err)}") from None
-    finally:
-        (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
     return {"transformers": md.version("transformers"), "gguf": md.version("gguf")}
 
 
@@ -185,11 +182,6 @@ def _remove_stale(root: Path, name: str) -> None:
 def _say(enabled: bool, text: str) -> None:
     if enabled:
         print(f"interp: {text}", file=sys.stderr, flush=True)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0][:300]
 
 
 def from_file(path: str | os.PathLike, *, progress: bool = True) -> Path:

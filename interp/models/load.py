@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError, choices_error
+from interp.errors import first_line as _first_line
 
 if TYPE_CHECKING:
     import torch
@@ -141,11 +142,6 @@ def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
     if isinstance(dtype, str) and dtype.lower().removeprefix("torch.") in DTYPES:
         return getattr(torch, DTYPES[dtype.lower().removeprefix("torch.")])
     raise choices_error("dtype", dtype, ["float32", "bfloat16", "float16"])
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0][:300]
 
 
 @contextlib.contextmanager

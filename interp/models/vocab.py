@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from interp.atomic import write_atomic
-from interp.models.cache import cache_root
+from interp.models.cache import cache_root, cached_json
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -175,14 +174,5 @@ def token_flags(model: Model, *, verify: bool = True) -> TokenFlags:
     key = hashlib.sha256(json.dumps([model.fingerprint, METHOD_VERSION, CANDIDATE_SHARE,
                                      MAX_PROB, verify]).encode()).hexdigest()[:16]
     path = cache_root() / "token-flags" / f"{model.fingerprint}-{key}.json"
-    try:
-        return TokenFlags.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    flags = find_token_flags(model, verify=verify)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(flags.to_dict(), sort_keys=True) + "\n")
-    except OSError:
-        pass  # the cache only saves time
-    return flags
+    data = cached_json(path, lambda: find_token_flags(model, verify=verify).to_dict())
+    return TokenFlags.from_dict(data)

@@ -20,14 +20,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from interp.atomic import write_atomic
-from interp.models.cache import cache_root
+from interp.models.cache import cache_root, cached_json
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -91,21 +88,6 @@ def neuron_logit_spread(model: Model, options: DecodeOptions, unembed: Unembeddi
             "median_std": float(spread.median())}
 
 
-def _cached(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Read a JSON result from `path`, or compute it and store it there (best effort)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    result = compute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(result, sort_keys=True) + "\n")
-    except OSError:
-        pass  # the cache only saves time
-    return result
-
-
 def calibration(model: Model, options: DecodeOptions, unembed: Unembedding) -> dict[str, Any]:
     """{"factor", "model": model_logit_spread, "neurons": neuron_logit_spread, ...} for this
     model and the options that shape the decode; cached under the cache root by fingerprint."""
@@ -117,12 +99,12 @@ def calibration(model: Model, options: DecodeOptions, unembed: Unembedding) -> d
     path = cache_root() / "calibration" / f"{model.fingerprint}-{key}.json"
 
     def compute() -> dict[str, Any]:
-        real = _cached(cache_root() / "calibration" / f"{model.fingerprint}-model-v{VERSION}.json",
-                       lambda: model_logit_spread(model))
+        spread_path = cache_root() / "calibration" / f"{model.fingerprint}-model-v{VERSION}.json"
+        real = cached_json(spread_path, lambda: model_logit_spread(model))
         neurons = neuron_logit_spread(model, options, unembed)
         return {"definition": "factor = model.median_std / neurons.median_std (see "
                               "interp.neurons.calibrate)",
                 "factor": real["median_std"] / neurons["median_std"], "model": real,
                 "neurons": neurons, "version": VERSION}
 
-    return _cached(path, compute)
+    return cached_json(path, compute)
