@@ -6,14 +6,17 @@ representations (the residual entering block 0)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from interp.models.random_init import random_init_model as shared_random_init_model
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
-def random_init_model(model: Any, seed: int = 0) -> Any:
+
+def random_init_model(model: Model, seed: int = 0) -> Any:
     """A randomly initialised copy of `model`'s architecture.
 
     For an `interp.Model`, `interp.models.random_init.random_init_model` (an `interp.Model` on

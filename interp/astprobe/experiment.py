@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.astprobe.dataset import Sample, build_samples
 from interp.astprobe.metrics import tree_scores
@@ -16,6 +16,9 @@ from interp.astprobe.reps import LeafReps, leaf_representations
 from interp.astprobe.train import TrainResult, Vocab, predict_trees, train_probe
 from interp.astprobe.tree import to_brackets
 from interp.errors import InterpError, range_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 SPLITS = ("train", "val", "test")
 
@@ -41,7 +44,7 @@ def _log(progress: bool, text: str) -> None:
         print(f"ast-probe: {text}", file=sys.stderr, flush=True)
 
 
-def tokenizer_bos(model: Any) -> int | None:
+def tokenizer_bos(model: Model) -> int | None:
     """The BOS id the model expects first (interp.Model with prepend_bos), else None."""
     bridge = getattr(model, "bridge", None)
     if bridge is not None and getattr(bridge.cfg, "default_prepend_bos", False):
@@ -49,7 +52,7 @@ def tokenizer_bos(model: Any) -> int | None:
     return None
 
 
-def prepare_samples(model: Any, splits: dict[str, Sequence[str]], language: str = "python", *,
+def prepare_samples(model: Model, splits: dict[str, Sequence[str]], language: str = "python", *,
                     tokenizer: Any = None, n_ctx: int | None = None, min_leaves: int = 3,
                     ) -> tuple[dict[str, list[Sample]], dict[str, dict[str, int]]]:
     """Samples per split (deduplicated across splits) and skip counts per split."""
@@ -102,10 +105,10 @@ def _slim(scores: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_experiment(
-    model: Any, splits: dict[str, Sequence[str]], *, language: str = "python",
+    model: Model, splits: dict[str, Sequence[str]], *, language: str = "python",
     layers: Sequence[int] | None = None, cfg: ProbeConfig | None = None,
     ranks: Sequence[int] = (8, 16, 32, 64, 128), random_baseline: bool = True,
-    random_model: Any = None, cache_dir: str | None = None, batch_size: int = 16,
+    random_model: Model | None = None, cache_dir: str | None = None, batch_size: int = 16,
     n_examples: int = 4, progress: bool = True, tokenizer: Any = None,
 ) -> dict[str, Any]:
     """Per-layer probes on `model` (+ random-init copy) and a rank sweep; a JSON-ready dict.
@@ -173,7 +176,7 @@ def run_experiment(
     }
 
 
-def _random(model: Any, seed: int) -> Any:
+def _random(model: Model, seed: int) -> Any:
     from interp.astprobe.baseline import random_init_model
 
     return random_init_model(model, seed=seed)

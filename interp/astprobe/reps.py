@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float, Int
@@ -28,6 +28,9 @@ from torch import Tensor
 from interp.astprobe.dataset import Sample
 from interp.atomic import write_with
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 CACHE_FORMAT = "interp-astprobe-leaf-reps"
 
@@ -55,7 +58,7 @@ def samples_hash(samples: Sequence[Sample]) -> str:
     return h.hexdigest()
 
 
-def _forward_rows(model: Any, tokens: Tensor, mask: Tensor) -> list[Tensor]:
+def _forward_rows(model: Model, tokens: Tensor, mask: Tensor) -> list[Tensor]:
     """Hidden states [b, p, d] of every row for a right-padded batch (on the CPU, float32)."""
     if hasattr(model, "bridge"):  # interp.Model
         from interp.hooks import capture
@@ -72,7 +75,7 @@ def _forward_rows(model: Any, tokens: Tensor, mask: Tensor) -> list[Tensor]:
     return [h.detach().float().cpu() for h in out.hidden_states]
 
 
-def compute_leaf_reps(model: Any, samples: Sequence[Sample], batch_size: int = 16,
+def compute_leaf_reps(model: Model, samples: Sequence[Sample], batch_size: int = 16,
                       progress: bool = True, pad_id: int = 0) -> LeafReps:
     """Leaf vectors of every row for `samples` (no caching); stored as float16."""
     order = sorted(range(len(samples)), key=lambda i: len(samples[i].token_ids))
@@ -114,7 +117,7 @@ def compute_leaf_reps(model: Any, samples: Sequence[Sample], batch_size: int = 1
     return LeafReps(layers, offsets)
 
 
-def _fingerprint(model: Any) -> str:
+def _fingerprint(model: Model) -> str:
     fp = getattr(model, "fingerprint", None)
     if fp:
         return str(fp)
@@ -125,7 +128,7 @@ def _fingerprint(model: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def leaf_representations(model: Any, samples: Sequence[Sample], *, batch_size: int = 16,
+def leaf_representations(model: Model, samples: Sequence[Sample], *, batch_size: int = 16,
                          cache_dir: str | os.PathLike | None = None, progress: bool = True,
                          pad_id: int = 0) -> LeafReps:
     """Leaf vectors of every row, loaded from `cache_dir/<key>/` when present (see module)."""

@@ -9,7 +9,7 @@ import itertools
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -18,6 +18,9 @@ from interp.atlas.corpus import Corpus, open_corpus
 from interp.atlas.records import ActivationRecords
 from interp.atlas.topk import HIST_EDGES, LayerState
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 DEFAULT_TOP_K = 16
 DEFAULT_BEFORE, DEFAULT_AFTER = 12, 4
@@ -41,13 +44,13 @@ def similar_neurons(vectors: torch.Tensor, n: int, chunk: int = 2048
     return torch.cat(ids), torch.cat(cos)
 
 
-def _has_bos(model: Any) -> bool:
+def _has_bos(model: Model) -> bool:
     bos = model.tokenizer.bos_token_id
     return bos is not None and int(model.to_tokens("a")[0, 0]) == bos
 
 
 def collect_records(
-    model: Any,
+    model: Model,
     corpus: str | os.PathLike | Corpus | Iterable[str] = "bundled",
     layers: int | Sequence[int] | None = None,
     *,

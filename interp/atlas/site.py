@@ -16,13 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp import __version__
 from interp.atlas.records import ActivationRecords
 from interp.atlas.render import Shown, overview, shard
 from interp.atlas.search import DEFAULT_SEARCH_LIMIT, build_search
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 FORMAT = "interp.atlas"
 FORMAT_VERSION = 1
@@ -90,7 +93,7 @@ def load_maps(maps: Any) -> list:
     return sorted(loaded, key=lambda m: SIDES.index(m.options.side))
 
 
-def rebuild_command(maps: Sequence, out: Path, model: Any, corpus: Any, records: Any,
+def rebuild_command(maps: Sequence, out: Path, model: Model, corpus: Any, records: Any,
                     dose: Sequence, options: dict[str, Any]) -> str:
     """The `interp atlas` command line equivalent to a build_atlas call."""
     parts = ["interp", "atlas"]
@@ -114,7 +117,7 @@ def build_atlas(
     maps: Any,
     out: str | os.PathLike,
     *,
-    model: Any = None,
+    model: Model | None = None,
     corpus: Any = "bundled",
     records: ActivationRecords | str | os.PathLike | None = None,
     dose: Iterable[str | os.PathLike] = (),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @contextmanager
-def attached(model: Any, fns: dict[str, Callable[..., Any]]) -> Iterator[None]:
+def attached(model: Model, fns: dict[str, Callable[..., Any]]) -> Iterator[None]:
     """Attach `fns` ({hook name: fn(tensor, hook)}) for the duration of the block."""
     added = []
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Bool, Float, Int
@@ -17,6 +17,9 @@ from interp.circuits.scores import edge_scores, head_scores
 from interp.circuits.tasks.base import Task, task_tokens
 from interp.errors import InterpError
 from interp.sae import SAEConfig, SparseAutoencoder, TrainLog, sae_codes, train_sae
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def score_outputs(
 
 
 def sae_circuit(
-    model: Any, task: Task, settings: SAESettings | None = None, *, pooling: str = "mean",
+    model: Model, task: Task, settings: SAESettings | None = None, *, pooling: str = "mean",
     progress: bool = False,
 ) -> SAECircuitResult:
     """Score every head of `model` for `task` with the SAE method (timed per stage)."""

@@ -7,7 +7,7 @@ Heads are numbered flat, layer-major: index = layer * n_heads + head (query head
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float, Int
@@ -16,6 +16,9 @@ from torch import Tensor
 from interp.circuits._hooks import attached
 from interp.errors import InterpError, choices_error, range_error
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
+
 POOLINGS = ("mean", "last", "none")
 
 
@@ -23,12 +26,12 @@ def head_label(layer: int, head: int) -> str:
     return f"L{layer}H{head}"
 
 
-def head_labels(model: Any) -> list[str]:
+def head_labels(model: Model) -> list[str]:
     f = model.facts
     return [head_label(layer, h) for layer in range(f.n_layers) for h in range(f.n_heads)]
 
 
-def check_head(model: Any, layer: int, head: int) -> int:
+def check_head(model: Model, layer: int, head: int) -> int:
     """Flat index of (layer, head), or InterpError naming the valid range."""
     f = model.facts
     if not isinstance(layer, int) or not 0 <= layer < f.n_layers:
@@ -38,11 +41,11 @@ def check_head(model: Any, layer: int, head: int) -> int:
     return layer * f.n_heads + head
 
 
-def z_hook_names(model: Any) -> list[str]:
+def z_hook_names(model: Model) -> list[str]:
     return [model.hook_name("attn_z", layer) for layer in range(model.facts.n_layers)]
 
 
-def output_weights(model: Any) -> list[Float[Tensor, "n_heads d_head d_model"]]:
+def output_weights(model: Model) -> list[Float[Tensor, "n_heads d_head d_model"]]:
     """W_O per layer, [n_heads, d_head, d_model] (read-only, detached)."""
     out = []
     for layer in range(model.facts.n_layers):
@@ -81,7 +84,7 @@ def pool(
 
 @torch.no_grad()
 def head_outputs(
-    model: Any,
+    model: Model,
     prompts: Sequence[Tensor] | Sequence[str],
     *,
     pooling: str = "mean",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float
@@ -20,6 +20,9 @@ from interp.circuits._hooks import attached
 from interp.circuits.heads import pad, z_hook_names
 from interp.circuits.tasks.base import Task, answer_index, task_tokens
 from interp.errors import choices_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 MODES = ("corrupted", "mean")
 
@@ -49,12 +52,12 @@ def task_metric(logits: Float[Tensor, "n d_vocab"], task: Task) -> Float[Tensor,
     return mean(good, good_mask) - mean(bad, bad_mask)
 
 
-def _last_logits(model: Any, tokens: Tensor, lengths: Tensor) -> Tensor:
+def _last_logits(model: Model, tokens: Tensor, lengths: Tensor) -> Tensor:
     logits = model.bridge(tokens.to(model.device), return_type="logits")
     return logits[torch.arange(len(lengths)), lengths.to(logits.device) - 1]
 
 
-def _padded_pair(model: Any, task: Task) -> tuple[Tensor, Tensor, Tensor]:
+def _padded_pair(model: Model, task: Task) -> tuple[Tensor, Tensor, Tensor]:
     """Right-padded clean (positive) and corrupted (negative) tokens, and their lengths
     (a task's pairs have equal lengths)."""
     pos, neg = task_tokens(model, task)
@@ -63,14 +66,14 @@ def _padded_pair(model: Any, task: Task) -> tuple[Tensor, Tensor, Tensor]:
     return clean_tok, corrupt_tok, lengths
 
 
-def _metric(model: Any, task: Task, tokens: Tensor, lengths: Tensor,
+def _metric(model: Model, task: Task, tokens: Tensor, lengths: Tensor,
             fns: dict[str, Any] | None = None) -> Tensor:
     with attached(model, fns or {}):
         return task_metric(_last_logits(model, tokens, lengths), task)
 
 
 @torch.no_grad()
-def activation_patching(model: Any, task: Task, *, mode: str = "corrupted") -> PatchResult:
+def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") -> PatchResult:
     """Patch each head's hook_z in the positive prompts with its value on the paired negative
     ("corrupted") or its mean over all negative positions ("mean"); one forward per head."""
     if mode not in MODES:
@@ -110,7 +113,7 @@ def activation_patching(model: Any, task: Task, *, mode: str = "corrupted") -> P
                        time.perf_counter() - start)
 
 
-def attribution_patching(model: Any, task: Task) -> PatchResult:
+def attribution_patching(model: Model, task: Task) -> PatchResult:
     """First-order estimate of activation patching (Nanda 2023): drop ~= -(z_corrupt -
     z_clean) . d metric / d z, summed over positions and d_head; one clean forward + backward
     and one corrupted forward."""

@@ -9,7 +9,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
@@ -20,6 +20,9 @@ from interp.circuits.metrics import classify, roc_auc
 from interp.circuits.patching import activation_patching, attribution_patching
 from interp.circuits.tasks.base import Task
 from interp.errors import InterpError, choices_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 METHODS = ("sae", "patching", "attribution")
 
@@ -124,7 +127,7 @@ def evaluate(scores: Tensor, truth: Tensor, top_n: int | None = None,
 
 
 def run_circuits(
-    model: Any, task: Task, methods: list[str] | tuple[str, ...] = ("sae",), *,
+    model: Model, task: Task, methods: list[str] | tuple[str, ...] = ("sae",), *,
     truth: Circuit | str | None = None, truth_threshold: float = 0.1,
     settings: SAESettings | None = None, pooling: str = "mean", patch_mode: str = "corrupted",
     top_n: int | None = None, threshold: float | None = None, progress: bool = False,

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.codebook.layer import Codebook
 from interp.codebook.splice import Codebooks, CodebookSite
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 FORMAT = "interp.codebooks"
 FORMAT_VERSION = 1
@@ -61,7 +64,7 @@ def read_cfg(path: str | os.PathLike) -> dict[str, Any]:
     return cfg
 
 
-def load_codebooks(path: str | os.PathLike, model: Any) -> Codebooks:
+def load_codebooks(path: str | os.PathLike, model: Model) -> Codebooks:
     """Load codebooks saved for `model`; InterpError if they were made for another model."""
     from safetensors.torch import load_file
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Bool, Float, Int
@@ -20,6 +20,9 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks
 from interp.errors import InterpError, choices_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 POOLINGS = ("mean", "last")
 
@@ -36,7 +39,7 @@ class CodebookCircuitResult:
 
 
 @torch.no_grad()
-def pooled_z(model: Any, prompts: list[Tensor], pooling: str = "mean", batch_size: int = 32
+def pooled_z(model: Model, prompts: list[Tensor], pooling: str = "mean", batch_size: int = 32
              ) -> Float[Tensor, "n n_layers n_heads d_head"]:
     """Per-head z of every layer, pooled per prompt (padding excluded)."""
     from interp.hooks import capture
@@ -57,7 +60,7 @@ def pooled_z(model: Any, prompts: list[Tensor], pooling: str = "mean", batch_siz
     return torch.stack(out, 1)
 
 
-def codebook_circuit(model: Any, task: Any, *, n_codes: int = 8, n_train: int = 10,
+def codebook_circuit(model: Model, task: Any, *, n_codes: int = 8, n_train: int = 10,
                      pooling: str = "mean", score: str = "count", seed: int = 0
                      ) -> CodebookCircuitResult:
     """Score every head for `task` (an interp.circuits Task) with k=1 per-head codebooks

@@ -8,7 +8,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -16,6 +16,9 @@ from jaxtyping import Int
 from torch import Tensor
 
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 BOS = 0  #: token id of <|endoftext|>; digit d is token d + 1
 
@@ -95,7 +98,7 @@ def tokenizer(path: str | Path) -> Any:
 
 
 @torch.no_grad()
-def sampled_transition_accuracy(model: Any, fsm: FSM, n: int = 200, new_states: int = 8,
+def sampled_transition_accuracy(model: Model, fsm: FSM, n: int = 200, new_states: int = 8,
                                 seed: int = 0) -> float:
     """Sample continuations (temperature 1) of one random state and score their transitions
     (the prompt state included: the first sampled state must follow it)."""
@@ -110,7 +113,7 @@ def sampled_transition_accuracy(model: Any, fsm: FSM, n: int = 200, new_states: 
 
 
 @torch.no_grad()
-def next_state_accuracy(model: Any, fsm: FSM) -> float:
+def next_state_accuracy(model: Model, fsm: FSM) -> float:
     """For every state as a one-state prompt, the model's top-E next states (P(first digit)
     x P(second digit | first)) against the true E successors; mean overlap (the paper's
     first-transition accuracy). Needs 2-digit states."""

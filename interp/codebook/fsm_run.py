@@ -14,11 +14,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from interp.codebook import fsm as task
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 def _say(msg: str) -> None:
@@ -60,7 +63,7 @@ def train_base(fsm: task.FSM, out: Path, *, d_model: int, layers: int, steps: in
 
 
 @torch.no_grad()
-def unit_states(model: Any, fsm: task.FSM, codebooks: Any = None, site: Any = None,
+def unit_states(model: Model, fsm: task.FSM, codebooks: Any = None, site: Any = None,
                 layer: int | None = None, threshold: float = 0.5
                 ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """(unit -> states, state -> units) at the last position of each state input: the codes

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Int
 from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _entropy_bits(counts: Tensor) -> float:
 
 
 @torch.no_grad()
-def health(model: Any, codebooks: Codebooks, tokens: Int[Tensor, "rows seq"],
+def health(model: Model, codebooks: Codebooks, tokens: Int[Tensor, "rows seq"],
            batch_size: int = 8) -> Health:
     """Evaluate the codebooks on token rows (e.g. held-out rows from pack_tokens)."""
     codebooks.check_model(model)

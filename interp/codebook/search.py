@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Bool
@@ -16,6 +16,9 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Marked:
         return int(sum(int(m.sum()) for m in self.marks))
 
 
-def mark_tokens(model: Any, texts: Sequence[str], regex: str | None = None,
+def mark_tokens(model: Model, texts: Sequence[str], regex: str | None = None,
                 token_set: Sequence[str] | None = None) -> Marked:
     """Mark the tokens whose characters overlap a match of `regex`, or whose text (stripped,
     any case) is in `token_set`; exactly one of the two is required."""
@@ -120,7 +123,7 @@ def _rank(hits: Tensor, active: Tensor, n_marked: int, top: int, min_active: int
     return [int(i) for i in order[:top] if f1[i] > 0]
 
 
-def _run(model: Any, codebooks: Codebooks, marked: Marked, batch_size: int,
+def _run(model: Model, codebooks: Codebooks, marked: Marked, batch_size: int,
          ids_seen: dict[str, list[Tensor]], flat_tokens: list[Tensor], marks: list[Tensor]
          ) -> None:
     """Run the marked texts with the codebooks in; collect ids, tokens and marks."""
@@ -135,7 +138,7 @@ def _run(model: Any, codebooks: Codebooks, marked: Marked, batch_size: int,
 
 
 @torch.no_grad()
-def search_codes(model: Any, codebooks: Codebooks, marked: Marked, *, top: int = 10,
+def search_codes(model: Model, codebooks: Codebooks, marked: Marked, *, top: int = 10,
                  min_active: int = 3, batch_size: int = 16) -> list[CodeCard]:
     """Codes of every spliced codebook ranked by F1 against the marked tokens."""
     codebooks.check_model(model)
@@ -168,7 +171,7 @@ def search_codes(model: Any, codebooks: Codebooks, marked: Marked, *, top: int =
     return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
 
 
-def _card(model: Any, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_marked: int,
+def _card(model: Model, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_marked: int,
           counts: Counter) -> CodeCard:
     tops = [(model.tokenizer.decode([t]), n) for t, n in counts.most_common(8)]
     return CodeCard(unit=unit, description=f"tokens matching /{marked.regex}/",
@@ -178,7 +181,7 @@ def _card(model: Any, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_mar
 
 
 @torch.no_grad()
-def search_neurons(model: Any, marked: Marked, layers: Sequence[int] | None = None, *,
+def search_neurons(model: Model, marked: Marked, layers: Sequence[int] | None = None, *,
                    threshold: float = 0.5, top: int = 10, min_active: int = 3,
                    batch_size: int = 16) -> list[CodeCard]:
     """MLP neurons (mlp_post) ranked the same way; a neuron is active on a token when its

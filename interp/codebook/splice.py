@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float
@@ -19,6 +19,9 @@ from torch import Tensor, nn
 
 from interp.codebook.layer import Codebook
 from interp.errors import InterpError, choices_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 #: Sites a codebook may replace: residual-width outputs (one codebook) or per-head z
 #: (attention-weighted values before the output projection; one codebook per head).
@@ -60,7 +63,7 @@ class CodebookSite:
         return cls(layer, site)
 
 
-def site_shape(model: Any, site: CodebookSite) -> tuple[int, int]:
+def site_shape(model: Model, site: CodebookSite) -> tuple[int, int]:
     """(groups, dim) of a site in `model`; validates the layer and the hook's existence."""
     model.hook_name(site.site, site.layer)
     f = model.facts
@@ -84,7 +87,7 @@ class Codebooks(nn.Module):
         self.fingerprint = fingerprint
 
     @classmethod
-    def create(cls, model: Any, sites: Sequence[str | CodebookSite], n_codes: int = 512,
+    def create(cls, model: Model, sites: Sequence[str | CodebookSite], n_codes: int = 512,
                k: int = 8, *, similarity: str = "cosine", seed: int = 0) -> Codebooks:
         """One codebook of `n_codes` codes (k active) per site; see CODEBOOK_SITES."""
         if isinstance(sites, str):
@@ -111,7 +114,7 @@ class Codebooks(nn.Module):
     def values(self) -> list[Codebook]:
         return [self.books[s.key] for s in self.sites]  # type: ignore[misc]
 
-    def check_model(self, model: Any) -> None:
+    def check_model(self, model: Model) -> None:
         """InterpError unless these codebooks were made for `model` (same fingerprint)."""
         if model.fingerprint != self.fingerprint:
             raise InterpError(
@@ -152,7 +155,7 @@ def _hook_fn(site: CodebookSite, book: Codebook) -> Any:
     return fn
 
 
-def compiled_splices(model: Any, codebooks: Codebooks) -> list[Any]:
+def compiled_splices(model: Model, codebooks: Codebooks) -> list[Any]:
     """Validated (spec, hook name, fn) records for interp.hooks.apply.Handle."""
     from interp.hooks.interventions import Compiled
 
@@ -166,7 +169,7 @@ def compiled_splices(model: Any, codebooks: Codebooks) -> list[Any]:
     return out
 
 
-def attach(model: Any, codebooks: Codebooks) -> Any:
+def attach(model: Model, codebooks: Codebooks) -> Any:
     """Splice the codebooks in persistently; returns a Handle (undo: `handle.remove()`)."""
     from interp.hooks.apply import Handle
 
@@ -174,7 +177,7 @@ def attach(model: Any, codebooks: Codebooks) -> Any:
 
 
 @contextmanager
-def splice(model: Any, codebooks: Codebooks) -> Iterator[Any]:
+def splice(model: Model, codebooks: Codebooks) -> Iterator[Any]:
     """Context manager: inside, each site's activation is its codebook output; restored on
     exit, even on an exception. Codebooks are validated against the model first."""
     handle = attach(model, codebooks)
@@ -184,7 +187,7 @@ def splice(model: Any, codebooks: Codebooks) -> Iterator[Any]:
         handle.remove()
 
 
-def run_with_codes(model: Any, codebooks: Codebooks, tokens: Tensor, *, grad: bool = False
+def run_with_codes(model: Model, codebooks: Codebooks, tokens: Tensor, *, grad: bool = False
                    ) -> tuple[Tensor, dict[str, Tensor]]:
     """(logits, {site: ids [batch, pos, groups, k]}) of one forward with the codebooks in."""
     with splice(model, codebooks), torch.set_grad_enabled(grad):

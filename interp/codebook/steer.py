@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -20,6 +20,9 @@ from interp.codebook.splice import Codebooks, CodebookSite, splice
 from interp.errors import InterpError, choices_error
 from interp.hooks.positions import PositionSpec, parse_positions
 from interp.hooks.tracker import tracker_for
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 MODES = ("slot", "add")
 
@@ -82,7 +85,7 @@ def _validate(codebooks: Codebooks, spec: CodeSteer) -> tuple[Any, Any]:
 
 
 @contextmanager
-def activate(model: Any, codebooks: Codebooks, *steers: CodeSteer) -> Iterator[None]:
+def activate(model: Model, codebooks: Codebooks, *steers: CodeSteer) -> Iterator[None]:
     """Inside the block, the steered codes are active wherever the codebooks are spliced in
     (use inside `splice`, or through `steer_codes`). Hooks are removed on exit, even on an
     exception; the codebooks' weights are never modified."""
@@ -137,7 +140,7 @@ def _add_hook(spec: CodeSteer, book: Any, positions: Any, tracker: Any) -> Any:
 
 
 def steer_codes(
-    model: Any, codebooks: Codebooks, prompt: str, steers: CodeSteer | Sequence[CodeSteer],
+    model: Model, codebooks: Codebooks, prompt: str, steers: CodeSteer | Sequence[CodeSteer],
     n_samples: int = 50, *, concept: str | Sequence[str] | None = None,
     max_new_tokens: int = 30, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
     use_cache: bool = True, confidence: float = 0.95,

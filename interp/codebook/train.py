@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Int
@@ -16,6 +16,9 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @dataclass
@@ -56,7 +59,7 @@ class TrainLog:
     seconds: float = 0.0
 
 
-def pack_tokens(model: Any, texts: Sequence[str], seq_len: int) -> Int[Tensor, "rows seq"]:
+def pack_tokens(model: Model, texts: Sequence[str], seq_len: int) -> Int[Tensor, "rows seq"]:
     """Tokenise texts (BOS per text, as the model does) and cut the stream into rows."""
     if isinstance(texts, str) or not texts:
         raise InterpError("texts must be a non-empty list of strings")
@@ -72,7 +75,7 @@ def _emit(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def kmeans_init(model: Any, codebooks: Codebooks, tokens: Tensor, n_tokens: int = 8192,
+def kmeans_init(model: Model, codebooks: Codebooks, tokens: Tensor, n_tokens: int = 8192,
                 seed: int = 0) -> None:
     """Initialise every codebook with k-means of its site's activations (original model)."""
     from interp.hooks import capture
@@ -85,7 +88,7 @@ def kmeans_init(model: Any, codebooks: Codebooks, tokens: Tensor, n_tokens: int 
         book.kmeans_init(data.reshape(len(data), book.groups, book.dim), seed=seed)
 
 
-def finetune(model: Any, codebooks: Codebooks, data: Sequence[str] | Tensor,
+def finetune(model: Model, codebooks: Codebooks, data: Sequence[str] | Tensor,
              config: TrainConfig | None = None, progress: bool = True, **overrides: Any
              ) -> TrainLog:
     """Train the codebooks (and the model when config.train_model) spliced into `model`.

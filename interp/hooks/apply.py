@@ -7,16 +7,19 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError
 from interp.hooks.interventions import Compiled, Intervention, compile_intervention
 from interp.hooks.tracker import tracker_for
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
+
 _LIVE: weakref.WeakKeyDictionary[Any, list[Handle]] = weakref.WeakKeyDictionary()
 
 
-def _compile_all(model: Any, specs: tuple[Any, ...]) -> list[Compiled]:
+def _compile_all(model: Model, specs: tuple[Any, ...]) -> list[Compiled]:
     flat: list[Intervention] = []
     for spec in specs:
         if isinstance(spec, (list, tuple)):
@@ -33,7 +36,7 @@ def _compile_all(model: Any, specs: tuple[Any, ...]) -> list[Compiled]:
 class Handle:
     """Interventions attached to a model's hooks until `remove()` (idempotent)."""
 
-    def __init__(self, model: Any, compiled: list[Compiled]) -> None:
+    def __init__(self, model: Model, compiled: list[Compiled]) -> None:
         self.model = model
         self.specs = [c.spec for c in compiled]
         self._attached: list[tuple[Any, Any]] = []  # (HookPoint, LensHandle)
@@ -72,7 +75,7 @@ class Handle:
         return f"Handle({state}, {self.specs!r})"
 
 
-def apply(model: Any, *interventions: Intervention | list[Intervention]) -> Handle:
+def apply(model: Model, *interventions: Intervention | list[Intervention]) -> Handle:
     """Attach interventions persistently (e.g. in a notebook); undo with `handle.remove()`.
 
     All specs are validated before any hook is attached. Non-permanent TransformerLens hooks
@@ -82,7 +85,7 @@ def apply(model: Any, *interventions: Intervention | list[Intervention]) -> Hand
 
 
 @contextmanager
-def _scoped(model: Any, compiled: list[Compiled]) -> Iterator[Handle]:
+def _scoped(model: Model, compiled: list[Compiled]) -> Iterator[Handle]:
     handle = Handle(model, compiled)
     try:
         yield handle
@@ -90,7 +93,7 @@ def _scoped(model: Any, compiled: list[Compiled]) -> Iterator[Handle]:
         handle.remove()
 
 
-def intervene(model: Any, *interventions: Intervention | list[Intervention]) -> Any:
+def intervene(model: Model, *interventions: Intervention | list[Intervention]) -> Any:
     """Context manager: the interventions apply inside the `with` body (forward passes,
     `model.generate` with or without KV cache) and are removed on exit, even on an exception.
 
@@ -100,7 +103,7 @@ def intervene(model: Any, *interventions: Intervention | list[Intervention]) -> 
     return _scoped(model, _compile_all(model, interventions))
 
 
-def remove_all(model: Any) -> int:
+def remove_all(model: Model) -> int:
     """Remove every intervention interp attached to `model` (contexts included); returns
     how many handles were removed. Hooks attached by other code are left alone."""
     live = list(_LIVE.get(model.bridge, []))
@@ -109,6 +112,6 @@ def remove_all(model: Any) -> int:
     return len(live)
 
 
-def active_interventions(model: Any) -> list[Intervention]:
+def active_interventions(model: Model) -> list[Intervention]:
     """Specs currently attached to `model`, in application order per hook."""
     return [spec for handle in _LIVE.get(model.bridge, []) for spec in handle.specs]

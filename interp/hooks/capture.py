@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Int
@@ -17,7 +17,11 @@ from interp.errors import InterpError
 from interp.hooks.activations import Activations
 from interp.hooks.names import SiteSpec, resolve_sites, stop_layer
 from interp.hooks.positions import Positions, PositionSpec, parse_positions
-from interp.hooks.store import FORMAT, FORMAT_VERSION, ActivationStore, ShardWriter, dtype_name
+from interp.hooks.store import FORMAT, FORMAT_VERSION, ActivationStore, ShardWriter
+from interp.models.devices import dtype_name
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 Data = str | Tensor | Iterable[str | Sequence[int] | Tensor]
 #: Target shard size when shard_tokens is not given.
@@ -27,7 +31,7 @@ _QUERY_DIM2 = ("hook_pattern", "hook_attn_scores")
 
 
 def _sequences(
-    model: Any, data: Data, attention_mask: Tensor | None, max_length: int
+    model: Model, data: Data, attention_mask: Tensor | None, max_length: int
 ) -> Iterator[tuple[Int[Tensor, " n"], bool]]:
     """(token ids on CPU, truncated?) per sequence, lazily."""
     if isinstance(data, str):
@@ -124,7 +128,7 @@ class _Progress:
 
 
 def capture(
-    model: Any,
+    model: Model,
     sites: SiteSpec | Sequence[SiteSpec],
     tokens_or_texts: Data,
     *,
@@ -157,7 +161,7 @@ def capture(
     patterns keep TransformerLens' [batch, head, query, key] layout (positions select
     queries; `Activations.flat` does not apply to them).
     """
-    from interp.models.load import resolve_dtype
+    from interp.models.devices import resolve_dtype
 
     names = resolve_sites(model, sites)
     pos = parse_positions(positions, model.facts.n_ctx)
@@ -242,7 +246,7 @@ def capture(
 
 
 def _run_batch(
-    model: Any, pos: Positions, tokens: Tensor, lengths: Tensor, stop: int | None,
+    model: Model, pos: Positions, tokens: Tensor, lengths: Tensor, stop: int | None,
     state: dict[str, Any], grabbed: dict[str, Tensor], names: list[str], pad_id: int,
 ) -> Activations:
     """One forward pass; returns the batch's Activations (slots chosen by `pos`)."""

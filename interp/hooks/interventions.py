@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float
@@ -17,6 +17,9 @@ from interp.errors import InterpError, range_error
 from interp.hooks.ops import Op, Value, add, as_op, mean_ablate, set_to, zero_ablate
 from interp.hooks.positions import PositionSpec, parse_positions
 from interp.hooks.tracker import tracker_for
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 IndexSpec = int | Sequence[int] | slice | Tensor | None
 
@@ -69,7 +72,7 @@ class Compiled:
     fn: Callable[..., Tensor]
 
 
-def _unit_axis(model: Any, site: str) -> tuple[str, int, tuple[int, ...]]:
+def _unit_axis(model: Model, site: str) -> tuple[str, int, tuple[int, ...]]:
     """(unit name, number of units, trailing shape per unit) for an intervenable site."""
     f = model.facts
     if site in NEURON_SITES:
@@ -121,7 +124,7 @@ def normalize_index(index: IndexSpec, n: int, unit: str) -> slice | Tensor:
 
 
 def _prepare_value(
-    op: Op, sel: slice | Tensor, n: int, unit_shape: tuple[int, ...], model: Any, where: str
+    op: Op, sel: slice | Tensor, n: int, unit_shape: tuple[int, ...], model: Model, where: str
 ) -> Tensor | None:
     """The op's value as a tensor broadcastable to the selected block [k, *unit_shape]."""
     if op.value is None:
@@ -144,7 +147,7 @@ def _prepare_value(
     return value.to(device=model.device, dtype=model.dtype)
 
 
-def compile_intervention(model: Any, spec: Intervention) -> Compiled:
+def compile_intervention(model: Model, spec: Intervention) -> Compiled:
     """Validate `spec` against `model` and build its hook fn; InterpError on bad input."""
     if not isinstance(spec, Intervention):
         raise InterpError(f"expected an Intervention, got {type(spec).__name__}: {spec!r}")

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from interp.errors import InterpError
 from interp.models.sites import SITES
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 SiteSpec = str | tuple[str, int | None]
 _BLOCK = re.compile(r"^blocks\.(\d+)\.")
 
 
-def all_layers(model: Any, site: str) -> list[str]:
+def all_layers(model: Model, site: str) -> list[str]:
     """Hook names of `site` at every layer, e.g. all_layers(m, "mlp_post")."""
     return [model.hook_name(site, layer) for layer in range(model.facts.n_layers)]
 
 
-def resolve_sites(model: Any, sites: SiteSpec | Sequence[SiteSpec]) -> list[str]:
+def resolve_sites(model: Model, sites: SiteSpec | Sequence[SiteSpec]) -> list[str]:
     """Verbatim hook names, in order, without duplicates.
 
     Each item is a (site, layer) pair, (site, None) for every layer, a bare site name (every

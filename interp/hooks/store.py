@@ -10,14 +10,16 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from jaxtyping import Float
 from torch import Tensor
 
 from interp.errors import InterpError
 from interp.hooks.activations import Activations
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 CFG_FILE = "cfg.json"
 SHARD_FILE = "shard_{:05d}.safetensors"
@@ -110,7 +112,7 @@ class ActivationStore:
     `store.iter_flat(name)` yields [n_tokens, ...] blocks of real slots (for trainers).
     """
 
-    def __init__(self, directory: str | os.PathLike, model: Any = None) -> None:
+    def __init__(self, directory: str | os.PathLike, model: Model | None = None) -> None:
         self.directory = Path(directory).expanduser()
         cfg_path = self.directory / CFG_FILE
         if not self.directory.is_dir():
@@ -202,7 +204,7 @@ class ActivationStore:
         return list(names)
 
 
-def check_fingerprint(cfg: dict[str, Any], model: Any, where: Path) -> None:
+def check_fingerprint(cfg: dict[str, Any], model: Model, where: Path) -> None:
     """Refuse (InterpError) when `model` (a Model or a fingerprint str) is not the one captured."""
     theirs = model if isinstance(model, str) else getattr(model, "fingerprint", None)
     if theirs != cfg.get("fingerprint"):
@@ -213,10 +215,7 @@ def check_fingerprint(cfg: dict[str, Any], model: Any, where: Path) -> None:
         )
 
 
-def open_activations(directory: str | os.PathLike, model: Any = None) -> ActivationStore:
+def open_activations(directory: str | os.PathLike, model: Model | None = None) -> ActivationStore:
     """Open a capture directory; with `model`, refuse one captured from a different model."""
     return ActivationStore(directory, model)
 
-
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")

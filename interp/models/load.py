@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interp.errors import InterpError, choices_error
+from interp.errors import InterpError
 from interp.errors import first_line as _first_line
+from interp.models.devices import resolve_device, resolve_dtype
 
 if TYPE_CHECKING:
     import torch
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
     from interp.models.model import Model
 
 BUNDLED_MODELS = ("interp-tiny", "interp-circuits")
-DTYPES = {
-    "float32": "float32", "fp32": "float32", "float": "float32",
-    "bfloat16": "bfloat16", "bf16": "bfloat16",
-    "float16": "float16", "fp16": "float16", "half": "float16",
-}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
@@ -103,45 +99,6 @@ def _check_dir(path: Path) -> Path:
     except (OSError, ValueError) as err:
         raise InterpError(f"'{config}' is not valid JSON: {_first_line(err)}") from None
     return path
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """"auto"/None -> cuda if available, else mps, else cpu; else validate the given device."""
-    import torch
-
-    if device is None or device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InterpError(
-            f"unknown device {device!r}; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InterpError(f"device {device!r} is not available here (no CUDA); use 'auto' or 'cpu'")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise InterpError(f"device {device!r} is not available here (no MPS); use 'auto' or 'cpu'")
-    return dev
-
-
-def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
-    """None/"auto" -> "auto" (checkpoint dtype, float32 if unspecified); names -> torch dtypes."""
-    import torch
-
-    if dtype is None or dtype == "auto":
-        return "auto"
-    if isinstance(dtype, torch.dtype):
-        if not dtype.is_floating_point:
-            raise InterpError(f"dtype {dtype} is not a floating-point type")
-        return dtype
-    if isinstance(dtype, str) and dtype.lower().removeprefix("torch.") in DTYPES:
-        return getattr(torch, DTYPES[dtype.lower().removeprefix("torch.")])
-    raise choices_error("dtype", dtype, ["float32", "bfloat16", "float16"])
 
 
 @contextlib.contextmanager

@@ -8,12 +8,15 @@ checkpoint, so it has its own fingerprint and caches of the two never mix.
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
-def random_init_model(model: Any, seed: int = 0, device: str | torch.device | None = None
+
+def random_init_model(model: Model, seed: int = 0, device: str | torch.device | None = None
                       ) -> Any:
     """A freshly initialised `interp.Model` with `model`'s HF config and tokenizer.
 

@@ -12,11 +12,11 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from interp.models.devices import dtype_from_name
 from interp.neurons.options import DecodeOptions
 
 #: Default memory for one chunk's temporaries (logits and probabilities), in MiB.
 DEFAULT_CHUNK_MB = 512
-_DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16}
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Unembedding:
 
 
 def compute_dtype(options: DecodeOptions) -> torch.dtype:
-    return _DTYPES[options.dtype]
+    return dtype_from_name(options.dtype)
 
 
 def layer_vectors(model, layer: int, options: DecodeOptions) -> Float[Tensor, "d_mlp d_model"]:

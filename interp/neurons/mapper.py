@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -24,6 +24,9 @@ from interp.neurons.neuron_map import NeuronMap, prepare_output
 from interp.neurons.options import DEFAULT_BOTTOM_K, DEFAULT_TOP_K, DecodeOptions
 from interp.neurons.progress import LayerProgress
 from interp.neurons.store import MapHeader
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 def resolve_layers(n_layers: int, layers: int | Iterable[int] | None) -> list[int]:
@@ -50,7 +53,7 @@ def shard_layers(layers: list[int], index: int, count: int) -> list[int]:
     return layers[index::count]
 
 
-def map_header(model: Any, options: DecodeOptions, vocab: list[str],
+def map_header(model: Model, options: DecodeOptions, vocab: list[str],
                extras: dict[str, Any] | None = None) -> MapHeader:
     f = model.facts
     return MapHeader(model=str(model.name), fingerprint=model.fingerprint,
@@ -59,7 +62,7 @@ def map_header(model: Any, options: DecodeOptions, vocab: list[str],
                      vocab_sha256=store.vocab_digest(vocab), extras=extras or {})
 
 
-def prepare_unembedding(model: Any, options: DecodeOptions, device: torch.device
+def prepare_unembedding(model: Model, options: DecodeOptions, device: torch.device
                         ) -> tuple[Unembedding, dict[str, Any]]:
     """The decoding matrix under `options`, and what the map records about how it was made:
     the flagged tokens (flagged_tokens "mark"/"exclude") and the calibration (scale
@@ -85,7 +88,7 @@ def prepare_unembedding(model: Any, options: DecodeOptions, device: torch.device
 
 
 def decode_neurons(
-    model: Any,
+    model: Model,
     side: str = "up",
     layers: int | Iterable[int] | None = None,
     top_k: int = DEFAULT_TOP_K,
@@ -169,6 +172,6 @@ def decode_neurons(
 
 
 def _device(device: str | torch.device) -> torch.device:
-    from interp.models.load import resolve_device
+    from interp.models.devices import resolve_device
 
     return resolve_device(device)

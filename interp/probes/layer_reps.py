@@ -32,7 +32,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float
@@ -40,6 +40,9 @@ from torch import Tensor
 
 from interp.atomic import write_with
 from interp.errors import InterpError, choices_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 SITES = ("resid_pre", "resid_mid", "resid_post", "mid_norm")
 MID_NORM_HOOK = "blocks.{layer}.ln2.hook_out"
@@ -88,7 +91,7 @@ def _check(texts: Sequence[str], site: str, pooling: str) -> list[str]:
     return texts
 
 
-def _hook_names(model: Any, site: str) -> list[str]:
+def _hook_names(model: Model, site: str) -> list[str]:
     n = model.facts.n_layers
     if site == "mid_norm":
         names = [MID_NORM_HOOK.format(layer=layer) for layer in range(n)]
@@ -104,7 +107,7 @@ def _hook_names(model: Any, site: str) -> list[str]:
 
 
 def compute_representations(
-    model: Any, texts: Sequence[str], site: str = "resid_post", pooling: str = "last",
+    model: Model, texts: Sequence[str], site: str = "resid_post", pooling: str = "last",
     batch_size: int = 8,
 ) -> Float[Tensor, "rows n_texts d_model"]:
     """Pooled float32 representations [rows, n_texts, d_model] on the CPU (no caching)."""
@@ -125,7 +128,7 @@ def compute_representations(
     return torch.stack(rows)
 
 
-def model_variant(model: Any) -> str:
+def model_variant(model: Model) -> str:
     """What the cache key adds to the fingerprint: dtype and `model.variant` (e.g. "int8")."""
     dtype = str(getattr(model, "dtype", "")).removeprefix("torch.")
     variant = getattr(model, "variant", "") or ""
@@ -140,7 +143,7 @@ def _cache_paths(cache_dir: Path, site: str, pooling: str, thash: str,
 
 
 def representations(
-    model: Any, texts: Sequence[str], site: str = "resid_post", pooling: str = "last", *,
+    model: Model, texts: Sequence[str], site: str = "resid_post", pooling: str = "last", *,
     batch_size: int = 8, cache_dir: str | os.PathLike | None = None,
 ) -> Float[Tensor, "rows n_texts d_model"]:
     """Per-layer pooled representations of `texts` at `site`, optionally cached on disk.

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from interp.errors import choices_error
 from interp.models.random_init import random_init_model
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 QUANTIZATIONS = ("bf16", "int8")
 NOISE_PREFIXES = ("aaa", "bbb")
@@ -54,7 +57,7 @@ def quantize_int8_(module: torch.nn.Module, skip: Sequence[str] = ("unembed", "l
     return n
 
 
-def quantized_model(model: Any, kind: str) -> Any:
+def quantized_model(model: Model, kind: str) -> Any:
     """`model` reloaded from its source and quantised: kind "bf16" or "int8" (module docstring).
 
     The returned Model has `variant` set ("bf16"/"int8"), which the representation cache keys

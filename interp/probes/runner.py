@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError, choices_error
 from interp.models.random_init import random_init_model
@@ -25,6 +25,9 @@ from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
 from interp.probes.results import ConceptDepthRun, Curve
 from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 CONTROLS = ("random-init",)
 
@@ -51,7 +54,7 @@ def check_options(site: str, pooling: str, folds: int, controls: Sequence[str] =
 
 
 def concept_depth(
-    model: Any, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
+    model: Model, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
     pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
     batch_size: int = 16, condition: str = "base", control: bool = True,
     jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
@@ -77,7 +80,7 @@ def concept_depth(
 
 
 def run_concept_depth(
-    model: Any, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
+    model: Model, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
     pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
     controls: Sequence[str] = (), noise: bool = False, quantize: Sequence[str] = (),
     batch_size: int = 16, jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,

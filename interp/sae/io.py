@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -15,6 +15,9 @@ from interp.atomic import write_with
 from interp.errors import InterpError
 from interp.sae.model import SAEConfig, SparseAutoencoder
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
+
 CFG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae.safetensors"
 FORMAT = "interp-sae"
@@ -22,7 +25,7 @@ FORMAT_VERSION = 1
 
 
 def save_sae(
-    sae: SparseAutoencoder, path: str | os.PathLike, *, model: Any = None,
+    sae: SparseAutoencoder, path: str | os.PathLike, *, model: Model | None = None,
     model_name: str | None = None, fingerprint: str | None = None, hook: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
@@ -45,7 +48,7 @@ def save_sae(
 
 
 def load_sae(
-    path: str | os.PathLike, *, model: Any = None, fingerprint: str | None = None,
+    path: str | os.PathLike, *, model: Model | None = None, fingerprint: str | None = None,
     device: str | torch.device = "cpu",
 ) -> tuple[SparseAutoencoder, dict[str, Any]]:
     """(SAE, metadata) from a directory written by save_sae. With `model` (or `fingerprint`),

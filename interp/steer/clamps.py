@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -20,6 +20,9 @@ from interp.errors import InterpError, choices_error
 from interp.hooks.interventions import NEURON_SITES, Intervention, normalize_index
 from interp.hooks.positions import PositionSpec, parse_positions
 from interp.steer.scale import ActivationScale, default_scale
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 MODES = ("set", "add", "scale")
 #: "raw": the value as given; "max": multiples of the neuron's max |activation| (see scale.py).
@@ -136,7 +139,7 @@ class Clamp:
         return Clamp(self.layer, self.neurons, value, self.mode, unit or self.unit,
                      self.positions, self.site)
 
-    def raw_values(self, model: Any, scales: ActivationScale | None = None) -> torch.Tensor:
+    def raw_values(self, model: Model, scales: ActivationScale | None = None) -> torch.Tensor:
         """The value per neuron in activation units ([k] float32), after checking ranges."""
         model.hook_name(self.site, self.layer)  # validates site-for-arch and layer
         index = normalize_index(self.neuron_list, model.facts.d_mlp, "neuron")
@@ -148,7 +151,7 @@ class Clamp:
             raise InterpError(f"activation scale is for {scales.site!r}, clamp is on {self.site!r}")
         return self.value * scales.unit(self.layer, index).float()
 
-    def intervention(self, model: Any, scales: ActivationScale | None = None) -> Intervention:
+    def intervention(self, model: Model, scales: ActivationScale | None = None) -> Intervention:
         """The `interp.hooks.Intervention` this clamp stands for on `model`."""
         from interp.hooks.ops import add, scale, set_to
 
@@ -180,13 +183,13 @@ def as_clamps(clamps: Sequence[ClampLike] | ClampLike) -> list[Clamp]:
     return out
 
 
-def to_interventions(model: Any, *clamps: ClampLike,
+def to_interventions(model: Model, *clamps: ClampLike,
                      scales: ActivationScale | None = None) -> list[Intervention]:
     """Validated interventions for `clamps` (scales: default_scale(model) when needed)."""
     return [c.intervention(model, scales) for c in as_clamps(list(clamps))]
 
 
-def clamp(model: Any, *clamps: ClampLike, scales: ActivationScale | None = None) -> Any:
+def clamp(model: Model, *clamps: ClampLike, scales: ActivationScale | None = None) -> Any:
     """Context manager: the clamps apply inside the `with` body and are removed on exit, even
     on an exception. Nests and composes with any other interp.hooks intervention.
 
@@ -198,7 +201,7 @@ def clamp(model: Any, *clamps: ClampLike, scales: ActivationScale | None = None)
     return intervene(model, *to_interventions(model, *clamps, scales=scales))
 
 
-def apply_clamps(model: Any, *clamps: ClampLike, scales: ActivationScale | None = None) -> Any:
+def apply_clamps(model: Model, *clamps: ClampLike, scales: ActivationScale | None = None) -> Any:
     """Attach clamps until `handle.remove()` (persistent form for notebooks); returns the
     interp.hooks.Handle. `interp.hooks.remove_all(model)` also removes them."""
     from interp.hooks import apply

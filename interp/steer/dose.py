@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float
@@ -19,6 +19,9 @@ from interp.steer.clamps import Clamp, parse_value
 from interp.steer.concepts import concept_token_ids
 from interp.steer.scale import ActivationScale
 from interp.steer.table import write_table
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 NeuronSpec = str | tuple[int, int] | Clamp | Sequence[str | tuple[int, int] | Clamp]
 
@@ -36,7 +39,7 @@ def check_prompts(prompts: str | Sequence[str]) -> list[str]:
     return prompts
 
 
-def next_token_probs(model: Any, prompts: Sequence[str], batch_size: int = 16
+def next_token_probs(model: Model, prompts: Sequence[str], batch_size: int = 16
                      ) -> Float[Tensor, "prompts vocab"]:
     """Next-token probabilities after each prompt (float32, CPU); active hooks apply.
 
@@ -79,7 +82,7 @@ def _targets(neurons: NeuronSpec) -> list[tuple[int, int]]:
     return list(dict.fromkeys(out))
 
 
-def _controls(model: Any, targets: list[tuple[int, int]], n: int, seed: int
+def _controls(model: Model, targets: list[tuple[int, int]], n: int, seed: int
               ) -> list[list[tuple[int, int]]]:
     """n groups of random neurons, one per target, each in its target's layer (no targets)."""
     rng = random.Random(seed)
@@ -156,7 +159,7 @@ class DoseResponse:
 
 
 def dose_response(
-    model: Any,
+    model: Model,
     neurons: NeuronSpec,
     prompts: str | Sequence[str],
     concept_tokens: str | Sequence[str] | Sequence[int],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -16,6 +16,9 @@ from interp.steer.concepts import mention_pattern, mentions, resolve_concept, wo
 from interp.steer.dose import check_prompts
 from interp.steer.scale import ActivationScale
 from interp.steer.stats import Rate
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 
 @dataclass
@@ -92,7 +95,7 @@ class SteerResult:
         return "\n".join(lines)
 
 
-def _sample(model: Any, prompt: str, n: int, seed: int, batch_size: int, use_cache: bool,
+def _sample(model: Model, prompt: str, n: int, seed: int, batch_size: int, use_cache: bool,
             gen: dict[str, Any]) -> list[str]:
     tokens = model.to_tokens(prompt)
     devices = [model.device.index or 0] if model.device.type == "cuda" else []
@@ -110,7 +113,7 @@ def _sample(model: Any, prompt: str, n: int, seed: int, batch_size: int, use_cac
 
 
 def steer(
-    model: Any,
+    model: Model,
     prompt: str,
     clamps: ClampLike | Sequence[ClampLike],
     n_samples: int = 50,

@@ -11,13 +11,16 @@ import itertools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from jaxtyping import Float
 from torch import Tensor
 
 from interp.errors import InterpError, range_error
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 #: Characters of generated simple English in the default reference corpus.
 DEFAULT_CORPUS_CHARS = 60_000
@@ -68,7 +71,7 @@ class ActivationScale:
             raise range_error("neuron", bad, len(values))
         return values[index]
 
-    def check_model(self, model: Any) -> None:
+    def check_model(self, model: Model) -> None:
         """Refuse a scale computed on another checkpoint."""
         if self.fingerprint is not None and self.fingerprint != model.fingerprint:
             raise InterpError(
@@ -88,13 +91,13 @@ def default_corpus(n_chars: int = DEFAULT_CORPUS_CHARS, seed: int = 0) -> list[s
     return list(generate_documents(n_chars, seed))
 
 
-def _has_bos(model: Any) -> bool:
+def _has_bos(model: Model) -> bool:
     bos = model.tokenizer.bos_token_id
     return bos is not None and int(model.to_tokens("a")[0, 0]) == bos
 
 
 def activation_scale(
-    model: Any,
+    model: Model,
     layers: int | Sequence[int] | None = None,
     *,
     site: str = "mlp_post",
@@ -162,7 +165,7 @@ def activation_scale(
     )
 
 
-def default_scale(model: Any, site: str = "mlp_post") -> ActivationScale:
+def default_scale(model: Model, site: str = "mlp_post") -> ActivationScale:
     """`activation_scale(model, site=site)` over the default corpus, all layers, computed
     once per model and site and then reused."""
     per_model = _CACHE.setdefault(model.bridge, {})

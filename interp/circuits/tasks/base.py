@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from interp.errors import InterpError
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 METRICS = ("logit_diff", "prob_diff")
 
@@ -69,7 +72,7 @@ def require(words: list[str], n: int, what: str, task: str, total: int) -> list[
     return words
 
 
-def task_tokens(model: Any, task: Task) -> tuple[list[Tensor], list[Tensor]]:
+def task_tokens(model: Model, task: Task) -> tuple[list[Tensor], list[Tensor]]:
     """Tokenized (positives, negatives), 1-D tensors each, checked pairwise equal in length
     and within the model's context; InterpError otherwise."""
     pos = [model.to_tokens(p)[0].cpu() for p in task.positives]

@@ -4,13 +4,16 @@ with one answer and one wrong continuation (strings, single tokens) per positive
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from interp.circuits.tasks.base import Task, read_json_file, single_token
 from interp.errors import InterpError
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
-def task_from_file(model: Any, path: str | Path) -> Task:
+
+def task_from_file(model: Model, path: str | Path) -> Task:
     """Read a custom task; InterpError for an unreadable or malformed file."""
     path = Path(path)
     data = read_json_file(path, "task file")

@@ -16,9 +16,12 @@ so nothing says which comes next. Metric: logit(answer) - mean logit(other def a
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 from interp.circuits.tasks.base import Task, require, single_token, single_tokens
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 WORDS = ["load", "size", "files", "last", "name", "mode", "data", "path", "value", "text", "line", "count", "index", "key", "item", "node", "port", "user", "page", "file", "type", "code", "list", "time", "date", "host", "form", "field", "query", "table", "view", "state", "order", "image", "color", "level", "group", "score", "rate", "step", "limit", "range", "token", "label", "title", "shape", "width", "height", "length", "offset", "source", "target", "result", "config", "option", "context", "message", "parent", "child", "number", "string", "filter", "format", "buffer", "stream", "cache", "model", "layer", "block", "frame", "point"]
 DESC = ["oil", "column", "piece", "crime", "population", "unit", "dark", "world", "house", "water", "light", "paper", "money", "table", "story", "river", "field", "glass", "stone", "music", "party", "voice", "horse", "train", "cloud", "night", "green", "small"]
@@ -33,7 +36,7 @@ def _prompt(fn: str, def_args: list[str], doc_args: list[str], descs: list[list[
 
 
 def docstring_task(
-    model: Any, n: int = 50, seed: int = 0, *, words: tuple[str, ...] | list[str] = tuple(WORDS),
+    model: Model, n: int = 50, seed: int = 0, *, words: tuple[str, ...] | list[str] = tuple(WORDS),
 ) -> Task:
     """n positive/negative docstring pairs; argument names are words that are single tokens
     after a space for this model (15 distinct ones are needed)."""

@@ -8,9 +8,12 @@ compare against). Metric: P(YY > start) - P(YY <= start) over the 100 two-digit 
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.circuits.tasks.base import Task, require, single_token
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 NOUNS = ["abduction", "accord", "affair", "agreement", "appraisal", "assaults", "assessment", "attack", "attempts", "campaign", "captivity", "case", "challenge", "chaos", "clash", "collaboration", "coma", "competition", "confrontation", "consequence", "conspiracy", "construction", "consultation", "contact", "contract", "convention", "cooperation", "custody", "deal", "decline", "decrease", "demonstrations", "development", "disagreement", "disorder", "dispute", "domination", "dynasty", "effect", "effort", "employment", "endeavor", "engagement", "epidemic", "evaluation", "exchange", "existence", "expansion", "expedition", "experiments", "fall", "fame", "flights", "friendship", "growth", "hardship", "hostility", "illness", "impact", "imprisonment", "improvement", "incarceration", "increase", "insurgency", "invasion", "investigation", "journey", "war"]
 TEMPLATE = "The {noun} lasted from the year {century}{yy} to the year {century}"
@@ -24,7 +27,7 @@ def _year_splits(tok: Any, century: int, yy: str) -> bool:
 
 
 def greater_than_task(
-    model: Any, n: int = 50, seed: int = 0, *, centuries: range = range(12, 20),
+    model: Model, n: int = 50, seed: int = 0, *, centuries: range = range(12, 20),
     nouns: tuple[str, ...] | list[str] = tuple(NOUNS),
 ) -> Task:
     """n positive/negative pairs over years whose century and two final digits are single

@@ -11,9 +11,12 @@ Metric: logit(A) - logit(B).
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 from interp.circuits.tasks.base import Task, require, single_token, single_tokens
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 NAMES = ["Michael", "Christopher", "Jessica", "Matthew", "Ashley", "Jennifer", "Joshua", "Amanda", "Daniel", "David", "James", "Robert", "John", "Joseph", "Andrew", "Ryan", "Brandon", "Jason", "Justin", "Sarah", "William", "Jonathan", "Stephanie", "Brian", "Nicole", "Nicholas", "Anthony", "Heather", "Eric", "Elizabeth", "Adam", "Megan", "Melissa", "Kevin", "Steven", "Thomas", "Timothy", "Christina", "Kyle", "Rachel", "Laura", "Lauren", "Amber", "Brittany", "Danielle", "Richard", "Kimberly", "Jeffrey", "Amy", "Crystal", "Michelle", "Tiffany", "Jeremy", "Benjamin", "Mark", "Emily", "Aaron", "Charles", "Rebecca", "Jacob", "Stephen", "Patrick", "Sean", "Erin", "Jamie", "Kelly", "Samantha", "Nathan", "Sara", "Dustin", "Paul", "Angela", "Tyler", "Scott", "Katherine", "Andrea", "Gregory", "Erica", "Mary", "Travis", "Lisa", "Kenneth", "Bryan", "Lindsey", "Kristen", "Jose", "Alexander", "Jesse", "Katie", "Lindsay", "Shannon", "Vanessa", "Courtney", "Christine", "Alicia", "Cody", "Allison", "Bradley", "Samuel"]
 PLACES = ("store", "garden", "restaurant", "school", "hospital", "office", "house", "station")
@@ -64,7 +67,7 @@ def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...
 
 
 def ioi_task(
-    model: Any, n: int = 50, seed: int = 0, *, words: str = "paper",
+    model: Model, n: int = 50, seed: int = 0, *, words: str = "paper",
     templates: str | tuple[str, ...] | None = None,
     names: tuple[str, ...] | list[str] | None = None, corrupt: str = "s1",
 ) -> Task:
