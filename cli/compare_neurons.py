@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from interp_cli.options import command
+
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("compare-neurons", help="agreement of two neuron maps",
-                              description=__doc__)
+    p = command(subparsers, "compare-neurons", "agreement of two neuron maps", __doc__)
     p.add_argument("map_a", metavar="DIR_A")
     p.add_argument("map_b", metavar="DIR_B")
     p.add_argument("--k", type=int, default=None,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from interp_cli.options import add_model_options, load_model_from
+from interp_cli.options import add_model_options, command, model_from
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("info", help="print a model's facts, fingerprint and sites",
-                                   description=__doc__)
+    parser = command(subparsers, "info", "print a model's facts, fingerprint and sites", __doc__)
     add_model_options(parser)
     parser.add_argument("--layer", type=int, default=None,
                         help="also list this layer's hook names and activation shapes")
@@ -20,18 +19,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from interp.models.cards import card_lines, load_card
+    from interp.models.cards import card_lines, model_info
 
-    model = load_model_from(args)
-    info = {"model": model.name, "path": str(model.path), "fingerprint": model.fingerprint,
-            "device": str(model.device), "dtype": str(model.dtype).removeprefix("torch."),
-            **model.facts.to_dict(), "sites": ", ".join(model.sites)}
-    if model.source_info is not None:
-        info["converted from"] = (f"{model.source_info['gguf_file']} (sha256 "
-                                  f"{model.source_info['sha256'][:16]}...)")
-    if args.layer is not None:
-        info.update({f"hook {site}": model.hook_name(site, args.layer) for site in model.sites})
-    card = load_card(str(model.name))
+    info = model_info(model_from(args), layer=args.layer)
+    card = info.pop("card")
     if args.json:
         print(json.dumps({**info, "card": card} if card else info, indent=1))
         return 0

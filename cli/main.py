@@ -1,8 +1,10 @@
 """Entry point of the `interp` command: argument wiring only, no logic.
 
-Each subcommand lives in its own module exposing `add_parser(subparsers)`; the chosen
-module's `run(args)` is imported only when it runs, so `interp --help` stays fast (no torch,
-no transformer-lens). Any `InterpError` becomes one `error: ...` line and exit status 2.
+Each subcommand lives in its own module exposing `add_parser(subparsers)`; its `run(args)`
+parses, calls one library function and prints. Library modules are imported only when a
+command runs, so `interp --help` stays fast (no torch, no transformer-lens). Any `InterpError`
+becomes one `error: ...` line, its parameter names shown as the command's flags, and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from interp_cli.errors import with_flags
+
     from interp.errors import InterpError
 
     try:
         return int(args.run(args) or 0)
     except InterpError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {with_flags(str(err), parser, args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

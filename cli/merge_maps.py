@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from interp_cli.options import command
+
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("merge-maps", help="join neuron-map shards into one map",
-                              description=__doc__)
+    p = command(subparsers, "merge-maps", "join neuron-map shards into one map", __doc__)
     p.add_argument("maps", nargs="+", metavar="DIR", help="shard directories")
     p.add_argument("--out", required=True, metavar="DIR", help="merged map directory")
     p.set_defaults(run=run)

@@ -103,7 +103,7 @@ def corpus_docs(max_docs: int | None = None) -> list[dict[str, Any]]:
     With max_docs, prose and code documents are interleaved (first prose, first code, ...) so
     the reduced form still measures both kinds.
     """
-    from interp.corpora import corpus_path
+    from interp.texts.corpora import corpus_path
 
     with corpus_path().open(encoding="utf-8") as handle:
         docs = [json.loads(line) for line in handle if line.strip()]

@@ -5,7 +5,6 @@ with the best validation F1. Test-set scores are reported; choices use validatio
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from interp.astprobe.reps import LeafReps, leaf_representations
 from interp.astprobe.train import TrainResult, Vocab, predict_trees, train_probe
 from interp.astprobe.tree import to_brackets
 from interp.errors import InterpError, range_error
+from interp.progress import say
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -41,7 +41,7 @@ class ProbeConfig:
 
 def _log(progress: bool, text: str) -> None:
     if progress:
-        print(f"ast-probe: {text}", file=sys.stderr, flush=True)
+        say("ast-probe", text)
 
 
 def tokenizer_bos(model: Model) -> int | None:

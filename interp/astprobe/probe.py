@@ -29,7 +29,8 @@ class ASTProbe(nn.Module):
         self.vectors_u = nn.Parameter(torch.empty(rank, n_u).uniform_(-0.05, 0.05))
 
     def forward(self, x: Float[Tensor, "b n d"]) -> tuple[
-            Float[Tensor, "b n_minus_1"], Float[Tensor, "b n_minus_1 n_c"], Float[Tensor, "b n n_u"]]:
+            Float[Tensor, "b n_minus_1"], Float[Tensor, "b n_minus_1 n_c"],
+            Float[Tensor, "b n n_u"]]:
         """(distances, c scores, u scores) for padded leaf vectors."""
         z = x @ self.proj
         diff = z[:, 1:] - z[:, :-1]
@@ -69,5 +70,6 @@ def probe_loss(
         else s_u.sum() * 0
     pen = probe.orthogonality()
     total = l_d + l_c + l_u + orth * pen
-    parts = {k: float(v.detach()) for k, v in (("rank", l_d), ("c", l_c), ("u", l_u), ("orth", pen))}
+    named = (("rank", l_d), ("c", l_c), ("u", l_u), ("orth", pen))
+    parts = {k: float(v.detach()) for k, v in named}
     return total, parts

@@ -1,7 +1,8 @@
 """Write an AST-probe experiment's results to a directory: results.json, scores.csv (one row
 per model and layer), ast_probe.html (per-layer and rank-sweep figure, plotly.js inline),
 examples.html (gold and predicted trees side by side) and examples.txt (bracketed trees).
-Every file is written to a temporary name and renamed."""
+Every file is written to a temporary name and renamed. `ast_probe_report` runs the whole
+experiment of `interp ast-probe` and writes them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interp.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
+    from interp.options import AstProbeOptions, ModelOptions
 
 FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examples.txt")
 _COLUMNS = ("model", "layer", "precision", "recall", "f1", "micro_precision", "micro_recall",
@@ -69,3 +74,53 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
     for name, text in texts.items():
         write_atomic(out / name, text)
     return {name: out / name for name in FILES}
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """F1 per layer (random-init F1 beside it), the best layer, snippets used and skipped."""
+    lines = [f"{'layer':>5}  {'F1':>6}  {'micro F1':>8}  {'random-init F1':>14}"]
+    rnd = {r["row"]: r for r in results.get("random_init") or []}
+    for r in results["per_layer"]:
+        other = f"{rnd[r['row']]['f1']:.3f}" if r["row"] in rnd else "-"
+        lines.append(f"{r['row']:>5}  {r['f1']:>6.3f}  {r['micro_f1']:>8.3f}  {other:>14}")
+    lines.append(f"best layer {results['best_layer']} (by validation F1); snippets "
+                 + ", ".join(f"{k} {v}" for k, v in results["n_snippets"].items())
+                 + "; skipped "
+                 + ", ".join(f"{k}: {sum(v.values())}" for k, v in results["skipped"].items()))
+    return "\n".join(lines)
+
+
+def ast_probe_report(
+    model: Model | ModelOptions | str, out: str | os.PathLike,
+    options: AstProbeOptions | None = None,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """`interp ast-probe`: check the language (its grammar installed) and the data ("stdlib":
+    Python functions of this interpreter's standard library; or a CodeSearchNet directory),
+    then load the model, run the experiment and write its files into `out`; returns the
+    results and the files' paths."""
+    from interp.astprobe.data import codesearchnet_snippets, stdlib_snippets
+    from interp.astprobe.experiment import ProbeConfig, run_experiment
+    from interp.astprobe.parse import get_parser
+    from interp.errors import InterpError
+    from interp.options import AstProbeOptions, as_model
+
+    o = options or AstProbeOptions()
+    get_parser(o.language)  # unknown or missing grammar: error before loading anything
+    if o.data == "stdlib":
+        if o.language != "python":
+            raise InterpError(f"data 'stdlib' holds Python code, not {o.language!r}; give a "
+                              "CodeSearchNet directory as data")
+        splits = stdlib_snippets(o.train, o.val, o.test)
+    else:
+        splits = codesearchnet_snippets(o.data, o.language,
+                                        limits={"train": o.train, "val": o.val, "test": o.test})
+    model = as_model(model)
+    cfg = ProbeConfig(rank=o.rank, lr=o.lr, epochs=o.epochs, patience=o.patience,
+                      batch_size=o.batch_size, seed=o.seed,
+                      device="cpu" if model.device.type == "mps" else str(model.device))
+    results = run_experiment(
+        model, splits, language=o.language, layers=o.layers, cfg=cfg, ranks=o.ranks,
+        random_baseline=o.random_baseline, n_examples=o.examples,
+        cache_dir=o.cache or str(Path(out) / "cache"))
+    results["data"] = o.data
+    return results, write_report(results, out)

@@ -7,8 +7,9 @@ last resid_post) and with a plain Hugging Face model, encoder or decoder, called
 `output_hidden_states=True`. A leaf's vector is the mean of its tokens' vectors.
 
 `leaf_representations(..., cache_dir=)` stores one `layer{r}.safetensors` per row (float16
-`leaves` [total leaves, d] + int64 `offsets` [n + 1]) and a `meta.json` written last (model
-fingerprint, samples hash); an entry for another model fingerprint is refused.
+`leaves` [total leaves, d] + int64 `offsets` [n + 1]) and a `meta.json` (format tag as in
+interp.artifact, model fingerprint, samples hash) in an entry directory written atomically;
+an entry for another model fingerprint is refused, one of an older format made again.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,18 +26,22 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from interp.artifact import Kind, cfg_bytes, load_tensors, save_dir, tensor_bytes
 from interp.astprobe.dataset import Sample
-from interp.atomic import write_with
 from interp.errors import InterpError
+from interp.models.devices import dtype_name
+from interp.progress import Progress
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-CACHE_FORMAT = "interp-astprobe-leaf-reps"
+LEAF_REPS = Kind("astprobe-leaf-reps", 1, "cached representations", made="were computed by")
+META_FILE = "meta.json"
 
 
 class LeafReps:
-    """`layers[r]`: [total leaves, d] for row r; sample i's leaves are rows offsets[i]:offsets[i+1]."""
+    """`layers[r]`: [total leaves, d] for row r; sample i's leaves are rows
+    offsets[i]:offsets[i+1]."""
 
     def __init__(self, layers: list[Tensor], offsets: Int[Tensor, " n_plus_1"]) -> None:
         self.layers, self.offsets = layers, offsets
@@ -80,37 +85,29 @@ def compute_leaf_reps(model: Model, samples: Sequence[Sample], batch_size: int =
     """Leaf vectors of every row for `samples` (no caching); stored as float16."""
     order = sorted(range(len(samples)), key=lambda i: len(samples[i].token_ids))
     per_sample: list[list[Tensor] | None] = [None] * len(samples)
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(samples), desc="leaf representations", unit="snippet",
-                   file=sys.stderr)
-    elif progress:
-        print(f"ast-probe: representations of {len(samples)} snippets ...", file=sys.stderr,
-              flush=True)
-    for b0 in range(0, len(order), batch_size):
-        idx = order[b0:b0 + batch_size]
-        width = max(len(samples[i].token_ids) for i in idx)
-        tokens = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for r, i in enumerate(idx):
-            ids = samples[i].token_ids
-            tokens[r, :len(ids)] = torch.tensor(ids)
-            mask[r, :len(ids)] = 1
-        rows = _forward_rows(model, tokens, mask)
-        for r, i in enumerate(idx):
-            s = samples[i]
-            leaf = torch.tensor([k for k, toks in enumerate(s.leaf_tokens) for _ in toks])
-            tok = torch.tensor([t for toks in s.leaf_tokens for t in toks])
-            count = torch.bincount(leaf, minlength=s.n_leaves).unsqueeze(1).float()
-            per_sample[i] = [
-                (torch.zeros(s.n_leaves, h.shape[-1]).index_add_(0, leaf, h[r, tok]) / count)
-                .half() for h in rows]
-        if bar is not None:
+    bar = Progress("ast-probe", desc="leaf representations", total=len(samples),
+                   unit="snippet", enabled=progress)
+    bar.note(f"representations of {len(samples)} snippets ...")
+    with bar:
+        for b0 in range(0, len(order), batch_size):
+            idx = order[b0:b0 + batch_size]
+            width = max(len(samples[i].token_ids) for i in idx)
+            tokens = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for r, i in enumerate(idx):
+                ids = samples[i].token_ids
+                tokens[r, :len(ids)] = torch.tensor(ids)
+                mask[r, :len(ids)] = 1
+            rows = _forward_rows(model, tokens, mask)
+            for r, i in enumerate(idx):
+                s = samples[i]
+                leaf = torch.tensor([k for k, toks in enumerate(s.leaf_tokens) for _ in toks])
+                tok = torch.tensor([t for toks in s.leaf_tokens for t in toks])
+                count = torch.bincount(leaf, minlength=s.n_leaves).unsqueeze(1).float()
+                per_sample[i] = [
+                    (torch.zeros(s.n_leaves, h.shape[-1]).index_add_(0, leaf, h[r, tok]) / count)
+                    .half() for h in rows]
             bar.update(len(idx))
-    if bar is not None:
-        bar.close()
     n_rows = len(per_sample[0]) if per_sample else 0
     layers = [torch.cat([p[row] for p in per_sample]) for row in range(n_rows)]  # type: ignore[index]
     offsets = torch.tensor([0] + [s.n_leaves for s in samples]).cumsum(0)
@@ -132,29 +129,23 @@ def leaf_representations(model: Model, samples: Sequence[Sample], *, batch_size:
                          cache_dir: str | os.PathLike | None = None, progress: bool = True,
                          pad_id: int = 0) -> LeafReps:
     """Leaf vectors of every row, loaded from `cache_dir/<key>/` when present (see module)."""
-    from safetensors.torch import load_file, save_file
-
     if not samples:
         raise InterpError("no samples to compute representations for")
     if cache_dir is None:
         return compute_leaf_reps(model, samples, batch_size, progress, pad_id)
     fp, shash = _fingerprint(model), samples_hash(samples)
     entry = Path(cache_dir) / hashlib.sha256(f"{fp}|{shash}".encode()).hexdigest()[:20]
-    meta_path = entry / "meta.json"
-    if meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("fingerprint") != fp:
-            raise InterpError(f"cached representations in {entry} belong to model fingerprint "
-                              f"{meta.get('fingerprint')!r}, not {fp!r}; delete the entry")
-        files = [load_file(str(entry / f"layer{r}.safetensors")) for r in range(meta["n_rows"])]
+    meta = LEAF_REPS.cached(entry / META_FILE)
+    if meta is not None:
+        LEAF_REPS.check_model(meta, fp, entry, "delete the entry")
+        files = [load_tensors(entry / f"layer{r}.safetensors")[0] for r in range(meta["n_rows"])]
         return LeafReps([f["leaves"] for f in files], files[0]["offsets"])
     reps = compute_leaf_reps(model, samples, batch_size, progress, pad_id)
-    entry.mkdir(parents=True, exist_ok=True)
-    for r, x in enumerate(reps.layers):
-        tensors = {"leaves": x.contiguous(), "offsets": reps.offsets.clone()}
-        write_with(entry / f"layer{r}.safetensors", lambda p, t=tensors: save_file(t, str(p)))
-    meta = {"format": CACHE_FORMAT, "model": str(getattr(model, "name", type(model).__name__)),
-            "fingerprint": fp, "samples_sha256": shash, "n_samples": len(samples),
-            "n_rows": len(reps), "d": int(reps.layers[0].shape[1]), "dtype": "float16"}
-    write_with(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    meta = LEAF_REPS.stamp({
+        "model": str(getattr(model, "name", type(model).__name__)), "fingerprint": fp,
+        "samples_sha256": shash, "n_samples": len(samples), "n_rows": len(reps),
+        "d": int(reps.layers[0].shape[1]), "dtype": dtype_name(reps.layers[0].dtype)})
+    files = ((f"layer{r}.safetensors", tensor_bytes({"leaves": x, "offsets": reps.offsets}, fp))
+             for r, x in enumerate(reps.layers))
+    save_dir(entry, chain(files, [(META_FILE, cfg_bytes(meta))]))
     return reps

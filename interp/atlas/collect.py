@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
 
 from interp import __version__
-from interp.atlas.corpus import Corpus, open_corpus
 from interp.atlas.records import ActivationRecords
 from interp.atlas.topk import HIST_EDGES, LayerState
 from interp.errors import InterpError
+from interp.options import AtlasOptions
+from interp.progress import Progress
+from interp.texts.corpora import Corpus, default_corpus_name, open_corpus
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-DEFAULT_TOP_K = 16
+DEFAULT_TOP_K = AtlasOptions.top_examples
 DEFAULT_BEFORE, DEFAULT_AFTER = 12, 4
 DEFAULT_RELATED = 8
 
@@ -51,7 +52,7 @@ def _has_bos(model: Model) -> bool:
 
 def collect_records(
     model: Model,
-    corpus: str | os.PathLike | Corpus | Iterable[str] = "bundled",
+    corpus: str | os.PathLike | Corpus | Iterable[str] | None = None,
     layers: int | Sequence[int] | None = None,
     *,
     top_k: int = DEFAULT_TOP_K,
@@ -66,8 +67,9 @@ def collect_records(
 ) -> ActivationRecords:
     """Activation records of every neuron of `layers` (default all) at `site` over `corpus`.
 
-    corpus: "bundled" (generated simple English, fixed seed), a .jsonl / text file path, a
-    Corpus, or any iterable of texts. Each document is truncated to `max_length` tokens; the
+    corpus: a corpus name ("bundled": the toy models' stories, "python-docs": real text), a
+    .jsonl / text file path, a Corpus, or any iterable of texts; None: the model's default
+    (interp.texts.default_corpus_name). Each document is truncated to `max_length` tokens; the
     BOS position is left out. Per neuron and layer the records hold (k = top_k, w = before +
     1 + after): top_values [k] (the k documents with the highest peak activation, ties to
     the earlier document), top_doc / top_pos [k] (document index, peak position), window_ids /
@@ -91,6 +93,8 @@ def collect_records(
     names = [model.hook_name(site, layer) for layer in layers]  # validates site and layers
     if related:
         model.neuron_vectors(layers[0], related_side)  # validates the side
+    if corpus is None:
+        corpus = default_corpus_name(model)
     if isinstance(corpus, (str, os.PathLike)):
         corpus = open_corpus(corpus)
     described = corpus.describe() if isinstance(corpus, Corpus) else {"name": "given"}
@@ -98,17 +102,11 @@ def collect_records(
     bos = _has_bos(model)
     states = {layer: LayerState.empty(model.facts.d_mlp, top_k, before + 1 + after)
               for layer in layers}
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(desc="collect records", unit="doc", file=sys.stderr)
-    elif progress:
-        print(f"collect: {len(layers)} layers over corpus {described['name']} ...",
-              file=sys.stderr, flush=True)
+    bar = Progress("collect", desc="collect records", unit="doc", enabled=progress)
+    bar.note(f"{len(layers)} layers over corpus {described['name']} ...")
     docs = iter(corpus)
     n_docs = 0
-    try:
+    with bar:
         while batch := list(itertools.islice(docs, batch_size)):
             acts = capture(model, [(site, layer) for layer in layers], batch,
                            batch_size=batch_size, dtype=torch.float32, max_length=max_length)
@@ -118,11 +116,7 @@ def collect_records(
             for layer, name in zip(layers, names, strict=True):
                 states[layer].update(acts[name], acts.tokens, valid, n_docs, before, after)
             n_docs += len(batch)
-            if bar is not None:
-                bar.update(len(batch))
-    finally:
-        if bar is not None:
-            bar.close()
+            bar.update(len(batch))
     n_tokens = states[layers[0]].n_tokens
     if n_tokens == 0:
         raise InterpError("the corpus gave no tokens to record (every document was empty or "
@@ -144,8 +138,7 @@ def collect_records(
             "frac_pos": (s.n_pos.double() / n_tokens).float(),
             "related_ids": rel_ids, "related_cos": rel_cos.float(),
         }
-    if progress and bar is None:
-        print(f"collect: {n_docs} documents, {n_tokens} tokens", file=sys.stderr, flush=True)
+    bar.note(f"{n_docs} documents, {n_tokens} tokens")
     header = {
         "model": str(model.name), "fingerprint": model.fingerprint, "site": site,
         "n_layers": n_layers, "d_mlp": model.facts.d_mlp, "top_k": top_k,

@@ -25,7 +25,7 @@ def read_dose(path: str | os.PathLike, fingerprint: str) -> dict[tuple[int, int]
     path = Path(path)
     if path.suffix.lower() != ".json":
         raise InterpError(f"dose-response file '{path}' must be the .json table (CSV carries no "
-                          "model fingerprint); rerun interp dose-response --table NAME.json")
+                          "model fingerprint); save the dose-response table as NAME.json")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         meta, rows = data["meta"], data["rows"]

@@ -6,12 +6,11 @@ interp/atlas/assets and the data as .js files sharded by layer (pages) and by ke
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -19,19 +18,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interp import __version__
-from interp.atlas.records import ActivationRecords
+from interp.artifact import Kind, cfg_bytes
+from interp.atlas.records import RECORDS, ActivationRecords
 from interp.atlas.render import Shown, overview, shard
 from interp.atlas.search import DEFAULT_SEARCH_LIMIT, build_search
+from interp.atomic import atomic_dir
 from interp.errors import InterpError
+from interp.options import AtlasOptions, ModelOptions, as_model
+from interp.progress import say
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-FORMAT = "interp.atlas"
-FORMAT_VERSION = 1
+ATLAS = Kind("atlas", 1, "atlas", a="an")
 MARKER = "atlas.json"
 ASSETS = ("index.html", "neuron.html", "assets/atlas.css", "assets/atlas.js")
-DEFAULT_SHARD_SIZE = 64
+DEFAULT_SHARD_SIZE = AtlasOptions.shard_size
 #: Most bytes one data file (one neuron page's shard, or one search shard) should weigh.
 PAGE_BUDGET = 1024 * 1024
 
@@ -78,7 +80,7 @@ def load_maps(maps: Any) -> list:
 
     items = [maps] if isinstance(maps, (str, os.PathLike, NeuronMap)) else list(maps)
     if not items:
-        raise InterpError("no neuron map given; pass --map DIR (from interp map-neurons)")
+        raise InterpError("no neuron map given; give a map folder (from interp map-neurons)")
     loaded = [m if isinstance(m, NeuronMap) else NeuronMap.load(m) for m in items]
     first = loaded[0]
     for m in loaded[1:]:
@@ -93,14 +95,15 @@ def load_maps(maps: Any) -> list:
     return sorted(loaded, key=lambda m: SIDES.index(m.options.side))
 
 
-def rebuild_command(maps: Sequence, out: Path, model: Model, corpus: Any, records: Any,
-                    dose: Sequence, options: dict[str, Any]) -> str:
-    """The `interp atlas` command line equivalent to a build_atlas call."""
+def rebuild_command(maps: Sequence, out: Path, model: Model | ModelOptions | str | None,
+                    corpus: Any, records: Any, dose: Sequence, options: dict[str, Any]) -> str:
+    """The `interp atlas` command line equivalent to a build_atlas call; `options`: those that
+    differ from their defaults, by parameter name (top_examples, shard_size, dtype, ...)."""
     parts = ["interp", "atlas"]
     for m in maps:
         parts += ["--map", str(m) if isinstance(m, (str, os.PathLike)) else "<NeuronMap>"]
     if model is not None:
-        parts += ["--model", str(model if isinstance(model, (str, os.PathLike)) else model.name)]
+        parts += ["--model", _model_source(model)]
         parts += ["--corpus", str(corpus) if isinstance(corpus, (str, os.PathLike))
                   else str(getattr(corpus, "path", None) or "<given>")]
     if records is not None:
@@ -113,12 +116,21 @@ def rebuild_command(maps: Sequence, out: Path, model: Model, corpus: Any, record
     return shlex.join([*parts, "--out", str(out)])
 
 
+def _model_source(model: Model | ModelOptions | str | os.PathLike) -> str:
+    """The name or path a model was (or will be) loaded from."""
+    if isinstance(model, ModelOptions):
+        return model.model
+    return str(model if isinstance(model, (str, os.PathLike)) else model.name)
+
+
 def build_atlas(
     maps: Any,
     out: str | os.PathLike,
     *,
-    model: Model | None = None,
-    corpus: Any = "bundled",
+    model: Model | ModelOptions | str | None = None,
+    corpus: Any = None,
+    corpus_chars: int | None = None,
+    max_docs: int | None = None,
     records: ActivationRecords | str | os.PathLike | None = None,
     dose: Iterable[str | os.PathLike] = (),
     shard_size: int = DEFAULT_SHARD_SIZE,
@@ -129,11 +141,14 @@ def build_atlas(
 ) -> AtlasSummary:
     """Write the atlas of `maps` (NeuronMap or map folder, or several: one per side) to `out`.
 
-    model: a Model or model name: collect activation records over `corpus` ("bundled", a
-        .jsonl / text file; see interp.atlas.corpus) with interp.atlas.collect_records
-        (`collect_options` go there). records: ready ActivationRecords, or a folder: read if it
-        holds records, else (with `model`) collected and saved there. Without both, pages show
-        the decoded tokens only. dose: dose-response JSON tables (interp dose-response).
+    model: a Model, ModelOptions or model name (loaded once the input is checked): collect
+        activation records over `corpus` (a corpus name, a .jsonl / text file, texts; None: the
+        model's default, interp.texts.default_corpus_name; `corpus_chars` of generated text,
+        at most `max_docs` documents) with interp.atlas.collect_records (`collect_options`,
+        e.g. top_k, go there). records: ready ActivationRecords, or a folder: read if it holds
+        records, else (with `model`) collected and saved there. Without both, pages show the
+        decoded tokens only. dose: dose-response JSON tables (interp dose-response). Without a
+        `command`, the provenance records the equivalent `interp atlas` command line.
     `out` must be new, empty, or a previous atlas. Bad input raises InterpError before
     anything is written; the folder appears whole or not at all. Same inputs, same bytes.
     """
@@ -148,10 +163,18 @@ def build_atlas(
         maps, Iterable) else list(maps)
     nmaps = load_maps(map_args)
     dose = list(dose)
+    if model is not None and corpus is None:
+        from interp.texts.corpora import default_corpus_name
+
+        corpus = default_corpus_name(_model_source(model))
     if command is None:
-        options = {k: v for k, v in (("shard_size", shard_size), ("search_limit", search_limit))
-                   if v != {"shard_size": DEFAULT_SHARD_SIZE,
-                            "search_limit": DEFAULT_SEARCH_LIMIT}[k]}
+        given = {"corpus_chars": corpus_chars, "max_docs": max_docs,
+                 "top_examples": collect_options.get("top_k", AtlasOptions.top_examples),
+                 "dtype": model.dtype if isinstance(model, ModelOptions) else None,
+                 "shard_size": shard_size, "search_limit": search_limit}
+        defaults = {"dtype": None, "search_limit": DEFAULT_SEARCH_LIMIT,
+                    **{f.name: f.default for f in dataclasses.fields(AtlasOptions)}}
+        options = {k: v for k, v in given.items() if v != defaults[k]}
         command = rebuild_command(map_args, Path(out), model, corpus, records, dose, options)
     fingerprint = nmaps[0].fingerprint
     out = Path(out)
@@ -163,33 +186,29 @@ def build_atlas(
     records_dir = None
     if isinstance(records, (str, os.PathLike)):
         records_dir = Path(records)
-        if (records_dir / "cfg.json").is_file():
+        if RECORDS.check_output(records_dir):
             records = ActivationRecords.load(records_dir)
         elif model is None:
-            raise InterpError(f"'{records_dir}' holds no activation records; give --model to "
+            raise InterpError(f"'{records_dir}' holds no activation records; give a model to "
                               "collect them there")
         else:
-            if records_dir.exists() and (not records_dir.is_dir() or any(records_dir.iterdir())):
-                raise InterpError(f"records folder '{records_dir}' exists and holds other files")
             records = None
     if isinstance(records, ActivationRecords):
         records.check_model(fingerprint)
     elif model is not None:
-        from interp.atlas.corpus import Corpus, open_corpus
+        from interp.texts.corpora import BUNDLED_CHARS, Corpus, open_corpus
 
         if isinstance(corpus, (str, os.PathLike)):
-            corpus = open_corpus(corpus)
+            corpus = open_corpus(corpus, n_chars=corpus_chars or BUNDLED_CHARS,
+                                 max_docs=max_docs)
         elif not isinstance(corpus, Corpus):
             corpus = list(corpus)
             if not any(isinstance(t, str) and t.strip() for t in corpus):
                 raise InterpError("the corpus is empty: give at least one text")
-        if isinstance(model, (str, os.PathLike)):
-            from interp import load_model
-
-            model = load_model(model)
+        model = as_model(model)
         if model.fingerprint != fingerprint:
             raise InterpError(f"the neuron map is of model {nmaps[0].model} (fingerprint "
-                              f"{fingerprint}), not of --model {model.name} (fingerprint "
+                              f"{fingerprint}), not of model {model.name} (fingerprint "
                               f"{model.fingerprint}); map this model or give its map")
         records = collect_records(model, corpus, layers=nmaps[0].layers, progress=progress,
                                   **collect_options)
@@ -198,31 +217,25 @@ def build_atlas(
     return _write_site(nmaps, out, records, doses, shard_size, search_limit, command, progress)
 
 
-def _say(progress: bool, text: str) -> None:
-    if progress:
-        print(f"atlas: {text}", file=sys.stderr, flush=True)
-
-
 def _write_site(nmaps: list, out: Path, records: ActivationRecords | None,
                 doses: dict, shard_size: int, search_limit: int, command: str,
                 progress: bool) -> AtlasSummary:
     first = nmaps[0]
     h = first.header
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         files: dict[str, bytes] = {}
         assets = resources.files("interp.atlas") / "assets"
         for name in ASSETS:
             files[name] = (assets / Path(name).name).read_bytes()
-        _say(progress, f"search index over {len(nmaps)} side(s), {len(first.layers)} layers")
+        say("atlas", f"search index over {len(nmaps)} side(s), {len(first.layers)} layers",
+            enabled=progress)
         n_buckets, buckets = build_search(nmaps, search_limit)
         for b, bucket in enumerate(buckets):
             files[f"data/search/{b:05d}.js"] = js_data("put", f"S{b:05d}", bucket)
         n_neurons = 0
         shown = Shown(first.vocab)
         for i, layer in enumerate(first.layers):
-            _say(progress, f"layer {layer} ({i + 1}/{len(first.layers)})")
+            say("atlas", f"layer {layer} ({i + 1}/{len(first.layers)})", enabled=progress)
             for start in range(0, h.d_mlp, shard_size):
                 stop = min(start + shard_size, h.d_mlp)
                 key = f"L{layer:03d}/{start // shard_size:05d}"
@@ -249,14 +262,9 @@ def _write_site(nmaps: list, out: Path, records: ActivationRecords | None,
             },
         }
         files["data/meta.js"] = js_data("meta", None, meta)
-        marker = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": h.model,
-                  "fingerprint": h.fingerprint, "entry": "index.html"}
-        files[MARKER] = (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode()
+        files[MARKER] = cfg_bytes(ATLAS.stamp({"model": h.model, "fingerprint": h.fingerprint,
+                                               "entry": "index.html"}))
         _flush(tmp, files)
-        _publish(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     sizes = sorted(((p.stat().st_size, str(p.relative_to(out))) for p in out.rglob("*")
                     if p.is_file()), key=lambda x: (-x[0], x[1]))
     if sizes[0][0] > PAGE_BUDGET:
@@ -275,20 +283,3 @@ def _flush(root: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
     files.clear()
 
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished folder into place, replacing an empty folder or a previous atlas."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700
-    if out.is_dir():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / "site")
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old / "site", out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 
-from interp.bundled import wordlists as W
+from interp.texts import wordlists as W
 
 
 def _a(word: str) -> str:

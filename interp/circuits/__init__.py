@@ -11,7 +11,7 @@ from interp.circuits.patching import (
     attribution_patching,
     task_metric,
 )
-from interp.circuits.report import METHODS, CircuitReport, run_circuits
+from interp.circuits.report import METHODS, CircuitReport, circuit_report, run_circuits
 from interp.circuits.scores import HEAD_SCORES, edge_scores, edge_truth, edges_to_heads, head_scores
 from interp.circuits.tasks import TASKS, Task, make_task, task_tokens
 from interp.circuits.tasks.custom import task_from_file
@@ -19,7 +19,8 @@ from interp.circuits.tasks.custom import task_from_file
 __all__ = [
     "HEAD_SCORES", "METHODS", "POOLINGS", "TASKS", "Circuit", "CircuitReport", "Classification",
     "PatchResult", "SAECircuitResult", "SAESettings", "Task", "activation_patching",
-    "attribution_patching", "bundled_circuits", "classify", "edge_scores", "edge_truth",
+    "attribution_patching", "bundled_circuits", "circuit_report", "classify", "edge_scores",
+    "edge_truth",
     "edges_to_heads", "head_labels", "head_outputs", "head_scores", "load_circuit",
     "make_task", "roc_auc", "run_circuits", "sae_circuit", "score_outputs", "task_from_file",
     "task_metric", "task_tokens",

@@ -13,8 +13,8 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from interp.circuits._hooks import attached
 from interp.errors import InterpError, choices_error, range_error
+from interp.hooks import attach
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -110,7 +110,7 @@ def head_outputs(
 
     parts = []
     fns = {name: grabber(name) for name in names}
-    with attached(model, fns):
+    with attach(model, fns):
         for start in range(0, len(rows), batch_size):
             tokens, lengths = pad(rows[start:start + batch_size])
             model.bridge(tokens.to(model.device), return_type=None)
@@ -118,7 +118,8 @@ def head_outputs(
                          for n, w in zip(names, w_o)]
             x = torch.cat(per_layer, dim=2)  # [b, p, L*H, d_model]
             if pooling == "none":
-                keep = torch.arange(x.shape[1], device=x.device)[None] < lengths.to(x.device)[:, None]
+                cols = torch.arange(x.shape[1], device=x.device)
+                keep = cols[None] < lengths.to(x.device)[:, None]
                 x = x * keep[:, :, None, None]
             parts.append(pool(x, lengths, pooling).cpu())
     if pooling == "none":

@@ -16,10 +16,10 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.circuits._hooks import attached
 from interp.circuits.heads import pad, z_hook_names
 from interp.circuits.tasks.base import Task, answer_index, task_tokens
 from interp.errors import choices_error
+from interp.hooks import attach
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -68,7 +68,7 @@ def _padded_pair(model: Model, task: Task) -> tuple[Tensor, Tensor, Tensor]:
 
 def _metric(model: Model, task: Task, tokens: Tensor, lengths: Tensor,
             fns: dict[str, Any] | None = None) -> Tensor:
-    with attached(model, fns or {}):
+    with attach(model, fns or {}):
         return task_metric(_last_logits(model, tokens, lengths), task)
 
 

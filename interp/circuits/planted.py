@@ -47,10 +47,6 @@ def _zero_sum_block(gen: torch.Generator, n: int, norm: float) -> torch.Tensor:
     return norm * x / x.norm(dim=-1, keepdim=True)
 
 
-def circuit_heads(layer0: tuple[int, int], mover: int) -> list[tuple[int, int]]:
-    return [(0, layer0[0]), (0, layer0[1]), (1, mover)]
-
-
 def planted_circuit(layer0: tuple[int, int] = (1, 3), mover: int = 2) -> Circuit:
     """The planted ground truth as a Circuit."""
     return Circuit("planted-copy", "planted", {"copy": [(0, layer0[0]), (0, layer0[1])],

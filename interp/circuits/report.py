@@ -23,6 +23,7 @@ from interp.errors import InterpError, choices_error
 
 if TYPE_CHECKING:
     from interp.models.model import Model
+    from interp.options import CircuitsOptions, ModelOptions
 
 METHODS = ("sae", "patching", "attribution")
 
@@ -174,7 +175,7 @@ def run_circuits(
         if not bool(mask.any()) or bool(mask.all()):
             raise InterpError(f"activation patching puts {int(mask.sum())} of {mask.numel()} "
                               f"heads over |score| >= {truth_threshold}; choose another "
-                              "--truth-threshold")
+                              "truth_threshold")
         truth = circuit_from_mask(mask, task.name, model.name,
                                   f"activation patching ({patch_mode}), |score| >= "
                                   f"{truth_threshold}")
@@ -187,3 +188,49 @@ def run_circuits(
     return rep
 
 
+
+
+def parse_methods(text: str) -> list[str]:
+    """"all" or a comma list of METHODS -> the methods."""
+    out = list(METHODS) if text == "all" else [m.strip() for m in text.split(",")]
+    for m in out:
+        if m not in METHODS:
+            raise choices_error("method", m, (*METHODS, "all"))
+    return out
+
+
+def circuit_report(
+    model: Model | ModelOptions | str, out: str | os.PathLike,
+    options: CircuitsOptions | None = None, *, task: str | None = None,
+    task_file: str | os.PathLike | None = None, truth: str | None = None,
+    progress: bool = True,
+) -> tuple[CircuitReport, list[Path]]:
+    """`interp circuits`: score every head for a task (a bundled `task` name, or a custom
+    `task_file`: exactly one) with the options' methods, compare with `truth` (a bundled
+    circuit, a JSON file, "patching" or None) and write the report into `out`. Every input is
+    checked before the model loads."""
+    from interp.circuits.ground_truth import load_circuit
+    from interp.circuits.tasks import TASKS, make_task
+    from interp.circuits.tasks.custom import task_from_file
+    from interp.options import CircuitsOptions, as_model
+
+    o = options or CircuitsOptions()
+    methods = parse_methods(o.method)
+    if (task is None) == (task_file is None):
+        raise InterpError(f"give exactly one task: a name ({', '.join(TASKS)}) or a task_file")
+    if task is not None and task not in TASKS:
+        raise choices_error("task", task, tuple(TASKS))
+    loaded = truth if truth in (None, "patching") else load_circuit(truth)
+    settings = SAESettings(n_latents=o.latents, l1=o.l1, epochs=o.epochs, n_train=o.n_train,
+                           score=o.score, seed=o.seed)
+    model = as_model(model)
+    if task_file is not None:
+        built = task_from_file(model, task_file)
+    else:
+        extra = {"words": o.ioi_words, "corrupt": o.ioi_corrupt} if task == "ioi" else {}
+        built = make_task(task, model, o.n_prompts, o.seed, **extra)
+    report = run_circuits(model, built, methods, truth=loaded,
+                          truth_threshold=o.truth_threshold, settings=settings,
+                          pooling=o.pooling, patch_mode=o.patch_mode, top_n=o.top_n,
+                          threshold=o.threshold, progress=progress)
+    return report, report.write(out)

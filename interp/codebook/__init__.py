@@ -14,10 +14,11 @@ from interp.codebook.splice import (
 )
 from interp.codebook.steer import CodeSteer, activate, steer_codes
 from interp.codebook.train import TrainConfig, TrainLog, finetune, pack_tokens
+from interp.codebook.workflows import search_codebooks, steer_codebooks, train_codebooks
 
 __all__ = [
     "CODEBOOK_SITES", "CodeSteer", "Codebook", "CodebookSite", "Codebooks", "Health",
     "SiteHealth", "StraightThrough", "TrainConfig", "TrainLog", "activate", "attach",
     "finetune", "health", "load_codebooks", "pack_tokens", "run_with_codes", "save_codebooks",
-    "splice", "steer_codes",
+    "search_codebooks", "splice", "steer_codebooks", "steer_codes", "train_codebooks",
 ]

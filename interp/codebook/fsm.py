@@ -43,9 +43,6 @@ class FSM:
         self.valid[np.arange(self.n_states)[:, None], self.successors] = True
         self.digits = max(1, math.ceil(math.log10(self.n_states)))
 
-    def state_tokens(self, state: int) -> list[int]:
-        return [int(c) + 1 for c in str(int(state)).zfill(self.digits)]
-
     def trajectories(self, n: int, n_states: int, seed: int) -> Int[Tensor, "n seq"]:
         """`n` random trajectories of `n_states` states as token rows, BOS first."""
         rng = np.random.default_rng(seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,13 +18,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from interp.codebook import fsm as task
+from interp.progress import say
 
 if TYPE_CHECKING:
     from interp.models.model import Model
-
-
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def train_base(fsm: task.FSM, out: Path, *, d_model: int, layers: int, steps: int,
@@ -53,7 +49,7 @@ def train_base(fsm: task.FSM, out: Path, *, d_model: int, layers: int, steps: in
         opt.step()
         sched.step()
         if (step + 1) % max(1, steps // 10) == 0:
-            _say(f"base step {step + 1}/{steps}: loss {loss.item():.4f}")
+            say("codebook", f"base step {step + 1}/{steps}: loss {loss.item():.4f}")
         if step + 1 in (checkpoint, steps):
             path = out / ("start-model" if step + 1 == checkpoint else "base-model")
             model.save_pretrained(path)
@@ -127,7 +123,7 @@ def run(out: Path, *, n_states: int = 100, n_edges: int = 10, d_model: int = 64,
                                                                                  by_unit),
                                         "units_used": len(by_unit)}
     result["without_codebooks"] = base | {"neurons": neurons}
-    _say(f"baseline ({base_steps + cb_steps} steps, no codebooks): {base}")
+    say("codebook", f"baseline ({base_steps + cb_steps} steps, no codebooks): {base}")
     model = interp.load_model(start_path, device="cpu")
     sites = [f"{layer}:{s}" for layer in range(layers) for s in ("attn_z", "mlp_out")]
     books = Codebooks.create(model, sites, n_codes=n_codes, k=1, similarity=similarity,

@@ -44,8 +44,9 @@ class Codebook(nn.Module):
     """`groups` codebooks of `n_codes` codes of width `dim`; `k` codes are active per token.
 
     forward(x [..., groups, dim]) -> (output [..., groups, dim], ids [..., groups, k]).
-    Ids are sorted most similar first and pass through the hook point `hook_ids`. Usage counts accumulate in `counts` while
-    `track_usage` is on (dead-code replacement and health metrics read them).
+    Ids are sorted most similar first and pass through the hook point `hook_ids`. Usage counts
+    accumulate in `counts` while `track_usage` is on (dead-code replacement and health metrics
+    read them).
     """
 
     def __init__(self, dim: int, n_codes: int, k: int = 1, *, groups: int = 1,

@@ -9,7 +9,6 @@ restored on exit; `attach` does the same until `handle.remove()`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor, nn
 
+from interp.artifact import check_model
 from interp.codebook.layer import Codebook
 from interp.errors import InterpError, choices_error
 
@@ -116,10 +116,7 @@ class Codebooks(nn.Module):
 
     def check_model(self, model: Model) -> None:
         """InterpError unless these codebooks were made for `model` (same fingerprint)."""
-        if model.fingerprint != self.fingerprint:
-            raise InterpError(
-                f"these codebooks were made for model {self.model_name!r} (fingerprint "
-                f"{self.fingerprint}); this model is {model.name!r} ({model.fingerprint})")
+        check_model("these codebooks were made for", self.model_name, self.fingerprint, model)
         for s, book in self.items():
             if site_shape(model, s) != (book.groups, book.dim):
                 raise InterpError(f"codebook at {s} has shape {(book.groups, book.dim)}; the "
@@ -176,15 +173,12 @@ def attach(model: Model, codebooks: Codebooks) -> Any:
     return Handle(model, compiled_splices(model, codebooks))
 
 
-@contextmanager
-def splice(model: Model, codebooks: Codebooks) -> Iterator[Any]:
+def splice(model: Model, codebooks: Codebooks) -> Any:
     """Context manager: inside, each site's activation is its codebook output; restored on
     exit, even on an exception. Codebooks are validated against the model first."""
-    handle = attach(model, codebooks)
-    try:
-        yield handle
-    finally:
-        handle.remove()
+    from interp.hooks.apply import scoped
+
+    return scoped(model, compiled_splices(model, codebooks))
 
 
 def run_with_codes(model: Model, codebooks: Codebooks, tokens: Tensor, *, grad: bool = False

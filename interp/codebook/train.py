@@ -4,7 +4,6 @@ dead-code replacement. Texts are packed into fixed-length token rows."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+from interp.progress import say
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -69,10 +69,6 @@ def pack_tokens(model: Model, texts: Sequence[str], seq_len: int) -> Int[Tensor,
         raise InterpError(f"texts give {len(stream)} tokens, fewer than one row of "
                           f"seq_len={seq_len}")
     return stream[: rows * seq_len].view(rows, seq_len)
-
-
-def _emit(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def kmeans_init(model: Model, codebooks: Codebooks, tokens: Tensor, n_tokens: int = 8192,
@@ -140,8 +136,8 @@ def finetune(model: Model, codebooks: Codebooks, data: Sequence[str] | Tensor,
                             for _, b in codebooks.items() if b.last_input is not None)
                     log.replaced.append(int(n))
                 if progress and (step + 1) % max(1, cfg.steps // 10) == 0:
-                    _emit(f"step {step + 1}/{cfg.steps}: lm {log.lm_loss[-1]:.4f} "
-                          f"recon {log.recon_loss[-1]:.4f}")
+                    say("codebook", f"step {step + 1}/{cfg.steps}: lm {log.lm_loss[-1]:.4f} "
+                        f"recon {log.recon_loss[-1]:.4f}")
     finally:
         for p, flag in zip(params, flags):
             p.requires_grad_(flag)

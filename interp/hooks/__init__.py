@@ -3,6 +3,7 @@
 
 from interp.hooks.activations import Activations
 from interp.hooks.apply import Handle, active_interventions, apply, intervene, remove_all
+from interp.hooks.attach import Attached, attach
 from interp.hooks.capture import capture
 from interp.hooks.interventions import (
     INTERVENABLE,
@@ -20,9 +21,9 @@ from interp.hooks.positions import parse_positions
 from interp.hooks.store import ActivationStore, open_activations
 
 __all__ = [
-    "INTERVENABLE", "ActivationStore", "Activations", "Handle", "Intervention", "Op",
-    "ablate_heads", "ablate_neurons", "active_interventions", "add", "all_layers", "apply",
-    "capture", "heads", "intervene", "mean_ablate", "neurons", "open_activations",
-    "parse_positions", "remove_all", "resolve_sites", "scale", "set_neurons", "set_to", "steer",
-    "zero_ablate",
+    "INTERVENABLE", "ActivationStore", "Activations", "Attached", "Handle", "Intervention",
+    "Op", "ablate_heads", "ablate_neurons", "active_interventions", "add", "all_layers",
+    "apply", "attach", "capture", "heads", "intervene", "mean_ablate", "neurons",
+    "open_activations", "parse_positions", "remove_all", "resolve_sites", "scale",
+    "set_neurons", "set_to", "steer", "zero_ablate",
 ]

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError
+from interp.hooks.attach import Attached, attach
 from interp.hooks.interventions import Compiled, Intervention, compile_intervention
 from interp.hooks.tracker import tracker_for
 
@@ -39,15 +40,12 @@ class Handle:
     def __init__(self, model: Model, compiled: list[Compiled]) -> None:
         self.model = model
         self.specs = [c.spec for c in compiled]
-        self._attached: list[tuple[Any, Any]] = []  # (HookPoint, LensHandle)
+        self._hooks: Attached | None = None
         bridge = model.bridge
         self._tracker = tracker_for(bridge)
         self._tracker.acquire()
         try:
-            hook_dict = bridge.hook_dict
-            for c in compiled:
-                point = hook_dict[c.hook_name]
-                self._attached.append((point, point.add_hook(c.fn, dir="fwd")))
+            self._hooks = attach(model, [(c.hook_name, c.fn) for c in compiled])
         except BaseException:
             self.remove()
             raise
@@ -59,10 +57,9 @@ class Handle:
 
     def remove(self) -> None:
         """Detach these interventions (and nothing else); safe to call more than once."""
-        for point, lens in reversed(self._attached):
-            lens.hook.remove()
-            point.fwd_hooks[:] = [h for h in point.fwd_hooks if h is not lens]
-        self._attached = []
+        if self._hooks is not None:
+            self._hooks.remove()
+            self._hooks = None
         if self._tracker is not None:
             self._tracker.release()
             self._tracker = None
@@ -85,7 +82,8 @@ def apply(model: Model, *interventions: Intervention | list[Intervention]) -> Ha
 
 
 @contextmanager
-def _scoped(model: Model, compiled: list[Compiled]) -> Iterator[Handle]:
+def scoped(model: Model, compiled: list[Compiled]) -> Iterator[Handle]:
+    """Context manager: compiled interventions attached for the block, always removed."""
     handle = Handle(model, compiled)
     try:
         yield handle
@@ -100,7 +98,7 @@ def intervene(model: Model, *interventions: Intervention | list[Intervention]) -
     Specs are validated here, before the body runs; several specs on the same hook run in
     the order given, and nested contexts run outer before inner.
     """
-    return _scoped(model, _compile_all(model, interventions))
+    return scoped(model, _compile_all(model, interventions))
 
 
 def remove_all(model: Model) -> int:

@@ -5,7 +5,6 @@ in memory (Activations) or streamed to a directory of safetensors shards (Activa
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +14,12 @@ from torch import Tensor
 
 from interp.errors import InterpError
 from interp.hooks.activations import Activations
+from interp.hooks.attach import attach
 from interp.hooks.names import SiteSpec, resolve_sites, stop_layer
 from interp.hooks.positions import Positions, PositionSpec, parse_positions
-from interp.hooks.store import FORMAT, FORMAT_VERSION, ActivationStore, ShardWriter
+from interp.hooks.store import ActivationStore, ShardWriter
 from interp.models.devices import dtype_name
+from interp.progress import Progress
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -101,32 +102,6 @@ def _select(x: Tensor, index: Tensor, pos_dim: int, gather: bool) -> Tensor:
     return y.masked_fill(~valid, 0).movedim(1, pos_dim)
 
 
-class _Progress:
-    """tqdm bar on a terminal; otherwise one stderr line per stage."""
-
-    def __init__(self, enabled: bool, total: int | None, what: str) -> None:
-        self.enabled, self.what = enabled, what
-        self.bar = None
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=f"capture {what}", unit="batch", file=sys.stderr)
-        elif enabled:
-            print(f"capture: {what} ...", file=sys.stderr, flush=True)
-
-    def step(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def note(self, text: str) -> None:
-        if self.enabled and self.bar is None:
-            print(f"capture: {text}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def capture(
     model: Model,
     sites: SiteSpec | Sequence[SiteSpec],
@@ -180,9 +155,11 @@ def capture(
     if isinstance(tokens_or_texts, (list, tuple, Tensor, str)):
         n = 1 if isinstance(tokens_or_texts, str) else len(tokens_or_texts)
         total = -(-n // batch_size)
-    bar = _Progress(progress, total, f"{len(names)} hooks" + (f" -> {to}" if to else ""))
+    what = f"{len(names)} hooks" + (f" -> {to}" if to else "")
+    bar = Progress("capture", desc=f"capture {what}", total=total, unit="batch",
+                   enabled=progress)
+    bar.note(f"{what} ...")
 
-    bridge = model.bridge
     stop = stop_layer(names, model.facts.n_layers)
     state: dict[str, Any] = {}
     grabbed: dict[str, Tensor] = {}
@@ -196,52 +173,46 @@ def capture(
 
         return grab
 
-    attached = []
     parts: list[Activations] = []
     n_seq = n_tok = n_cut = 0
     shapes: dict[str, list[int]] = {}
     try:
-        for name in names:
-            point = bridge.hook_dict[name]
-            attached.append((point, point.add_hook(make_hook(name), dir="fwd")))
-        seqs = _sequences(model, tokens_or_texts, attention_mask, max_length)
-        for tokens, lengths, cut in _batches(seqs, batch_size, pad_id):
-            part = _run_batch(model, pos, tokens, lengths, stop, state, grabbed, names, pad_id)
-            part.fingerprint, part.meta = model.fingerprint, {"pad_id": pad_id}
-            n_seq, n_tok, n_cut = n_seq + len(part), n_tok + part.n_tokens, n_cut + cut
-            shapes = shapes or {n: list(part.acts[n].shape[2:]) for n in names}
+        with attach(model, {name: make_hook(name) for name in names}):
+            seqs = _sequences(model, tokens_or_texts, attention_mask, max_length)
+            for tokens, lengths, cut in _batches(seqs, batch_size, pad_id):
+                part = _run_batch(model, pos, tokens, lengths, stop, state, grabbed, names, pad_id)
+                part.fingerprint, part.meta = model.fingerprint, {"pad_id": pad_id}
+                n_seq, n_tok, n_cut = n_seq + len(part), n_tok + part.n_tokens, n_cut + cut
+                shapes = shapes or {n: list(part.acts[n].shape[2:]) for n in names}
+                if writer is None:
+                    parts.append(part)
+                else:
+                    if shard_tokens is None and n_seq == len(part):  # first batch: size the shards
+                        per_slot = sum(t[0, 0].numel() * t.element_size()
+                                       for t in part.acts.values())
+                        writer.shard_tokens = max(1, SHARD_BYTES // max(1, per_slot))
+                    writer.add(part)
+                bar.update(1)
+            if n_seq == 0:
+                raise InterpError("no input sequences given to capture")
             if writer is None:
-                parts.append(part)
-            else:
-                if shard_tokens is None and n_seq == len(part):  # first batch: size the shards
-                    per_slot = sum(t[0, 0].numel() * t.element_size() for t in part.acts.values())
-                    writer.shard_tokens = max(1, SHARD_BYTES // max(1, per_slot))
-                writer.add(part)
-            bar.step()
-        if n_seq == 0:
-            raise InterpError("no input sequences given to capture")
-        if writer is None:
-            bar.note(f"{n_seq} sequences, {n_tok} tokens")
-            return Activations.cat(parts)
-        cfg = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "model": model.name,
-            "fingerprint": model.fingerprint, "architecture": model.facts.architecture,
-            "sites": names, "shapes": shapes, "dtype": dtype_name(store_dtype),
-            "n_sequences": n_seq, "n_tokens": n_tok, "positions": repr(pos),
-            "batch_size": batch_size, "pad_id": pad_id, "max_length": max_length,
-            "n_truncated": n_cut,
-        }
-        writer.finish(cfg)
-        bar.note(f"{n_seq} sequences, {n_tok} tokens, {len(writer.files)} shards in {to}")
-        return ActivationStore(writer.directory, model)
+                bar.note(f"{n_seq} sequences, {n_tok} tokens")
+                return Activations.cat(parts)
+            cfg = {
+                "model": model.name, "fingerprint": model.fingerprint,
+                "architecture": model.facts.architecture, "sites": names, "shapes": shapes,
+                "dtype": dtype_name(store_dtype), "n_sequences": n_seq, "n_tokens": n_tok,
+                "positions": repr(pos), "batch_size": batch_size, "pad_id": pad_id,
+                "max_length": max_length, "n_truncated": n_cut,
+            }
+            writer.finish(cfg)
+            bar.note(f"{n_seq} sequences, {n_tok} tokens, {len(writer.files)} shards in {to}")
+            return ActivationStore(writer.directory, model)
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
     finally:
-        for point, lens in attached:
-            lens.hook.remove()
-            point.fwd_hooks[:] = [h for h in point.fwd_hooks if h is not lens]
         bar.close()
 
 

@@ -32,7 +32,9 @@ def resolve_sites(model: Model, sites: SiteSpec | Sequence[SiteSpec]) -> list[st
     if isinstance(sites, str) or pair:
         sites = [sites]  # type: ignore[list-item]
     if not sites:
-        raise InterpError("no sites given; pass e.g. [('mlp_post', 0)] or ['blocks.0.hook_resid_post']")
+        raise InterpError(
+            "no sites given; pass e.g. [('mlp_post', 0)] or ['blocks.0.hook_resid_post']"
+        )
     names: list[str] = []
     for item in sites:
         if isinstance(item, tuple):

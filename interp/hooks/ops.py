@@ -34,7 +34,8 @@ class Op:
     def __repr__(self) -> str:
         if self.value is None:
             return f"{self.kind}()"
-        shown = self.value if not isinstance(self.value, Tensor) else f"tensor{list(self.value.shape)}"
+        value = self.value
+        shown = f"tensor{list(value.shape)}" if isinstance(value, Tensor) else value
         return f"{self.kind}({shown})"
 
     def apply(

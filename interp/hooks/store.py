@@ -1,12 +1,13 @@
-"""On-disk activations: a directory of safetensors shards plus cfg.json, written last.
+"""On-disk activations (an interp.artifact of kind ACTIVATIONS): a directory of safetensors
+shards plus cfg.json, written last.
 
-Each file is written under a temporary name then renamed, so a directory without cfg.json
-is an interrupted capture and is never read as complete.
+Shards stream out as they fill, so each file, not the directory, is written under a temporary
+name then renamed: a directory without cfg.json is an interrupted capture and is never read
+as complete.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 from jaxtyping import Float
 from torch import Tensor
 
+from interp.artifact import CFG_FILE, Kind, cfg_bytes
+from interp.atomic import write_atomic, write_with
 from interp.errors import InterpError
 from interp.hooks.activations import Activations
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-CFG_FILE = "cfg.json"
+ACTIVATIONS = Kind("activations", 1, "activations", made="were captured from")
 SHARD_FILE = "shard_{:05d}.safetensors"
 SHARD_GLOB = "shard_*.safetensors"
-TMP_SUFFIX = ".tmp"
-FORMAT = "interp-activations"
-FORMAT_VERSION = 1
+TMP_SUFFIX = ".tmp"  # interp.atomic's temporaries end so
 #: Reserved tensor keys in each shard (hook names never take these forms).
 TOKENS, MASK, POSITIONS = "tokens", "mask", "positions"
 
@@ -78,30 +79,22 @@ class ShardWriter:
         name = SHARD_FILE.format(len(self.files))
         from safetensors.torch import save_file
 
-        self._atomic(name, lambda tmp: save_file(tensors, str(tmp), metadata={"format": FORMAT}))
+        tags = {"format": ACTIVATIONS.format}
+        write_with(self.directory / name, lambda tmp: save_file(tensors, str(tmp), metadata=tags))
         self.files.append(name)
         self._pending, self._slots = [], 0
 
     def finish(self, cfg: dict[str, Any]) -> Path:
-        """Flush the last shard, then write cfg.json (with the shard list) last."""
+        """Flush the last shard, then write cfg.json (`cfg` stamped, with the shard list)."""
         self.flush()
         cfg = {**cfg, "n_shards": len(self.files), "shards": list(self.files)}
-        text = json.dumps(cfg, indent=2, sort_keys=True)
-        self._atomic(CFG_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomic(self.directory / CFG_FILE, cfg_bytes(ACTIVATIONS.stamp(cfg)))
         return self.directory
 
     def abort(self) -> None:
         """Drop pending data and any temporary file; finished shards stay (no cfg.json)."""
         self._pending, self._slots = [], 0
         for tmp in self.directory.glob(f".*{TMP_SUFFIX}"):
-            tmp.unlink(missing_ok=True)
-
-    def _atomic(self, name: str, write: Any) -> None:
-        tmp = self.directory / f".{name}{TMP_SUFFIX}"
-        try:
-            write(tmp)
-            os.replace(tmp, self.directory / name)
-        finally:
             tmp.unlink(missing_ok=True)
 
 
@@ -124,17 +117,12 @@ class ActivationStore:
                 f"'{self.directory}' is not a complete activation directory: {why}; "
                 "capture again with overwrite=True"
             )
-        try:
-            self.cfg: dict[str, Any] = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except ValueError as err:
-            raise InterpError(f"'{cfg_path}' is not valid JSON: {err}") from None
-        if self.cfg.get("format") != FORMAT:
-            raise InterpError(f"'{cfg_path}' is not an interp activations cfg (format {FORMAT!r})")
+        self.cfg: dict[str, Any] = ACTIVATIONS.read(self.directory)
         missing = [f for f in self.cfg["shards"] if not (self.directory / f).is_file()]
         if missing:
             raise InterpError(f"'{self.directory}' is missing shard {missing[0]}")
         if model is not None:
-            check_fingerprint(self.cfg, model, self.directory)
+            ACTIVATIONS.check_model(self.cfg, model, self.directory)
 
     @property
     def names(self) -> list[str]:
@@ -202,17 +190,6 @@ class ActivationStore:
         if bad:
             raise InterpError(f"hook {bad[0]!r} was not captured here; available: {self.names}")
         return list(names)
-
-
-def check_fingerprint(cfg: dict[str, Any], model: Model, where: Path) -> None:
-    """Refuse (InterpError) when `model` (a Model or a fingerprint str) is not the one captured."""
-    theirs = model if isinstance(model, str) else getattr(model, "fingerprint", None)
-    if theirs != cfg.get("fingerprint"):
-        name = getattr(model, "name", theirs)
-        raise InterpError(
-            f"activations in '{where}' were captured from model {cfg.get('model')!r} "
-            f"(fingerprint {cfg.get('fingerprint')}); {name!r} has fingerprint {theirs}"
-        )
 
 
 def open_activations(directory: str | os.PathLike, model: Model | None = None) -> ActivationStore:

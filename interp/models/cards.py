@@ -2,13 +2,18 @@
 
 The cards are JSON files in package data `interp.data/model-cards/<name>.json`, written by
 `experiments/model_cards.py` (rerun it to refresh them). `load_card` reads one;
-`card_lines` renders a compact human-readable summary.
+`card_lines` renders a compact human-readable summary; `model_info` gathers a model's facts,
+fingerprint, sites and card (`interp info`).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
+    from interp.options import ModelOptions
 
 
 def load_card(name: str) -> dict[str, Any] | None:
@@ -62,3 +67,22 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         lines.append(f"greater-than ({gt['n_prompts']} prompts): P(>t) - P(<t) "
                      f"{gt['prob_diff']:.3f}, share P(>=t) > P(<t) {gt['share_ge_gt_lt']:.2f}")
     return lines
+
+
+def model_info(model: Model | ModelOptions | str, layer: int | None = None) -> dict[str, Any]:
+    """A model's name, path, fingerprint, device, dtype, facts and hook sites (with `layer`,
+    also that layer's hook name per site), its GGUF source when converted, and under "card"
+    its committed model card (None when it has none)."""
+    from interp.models.devices import dtype_name
+    from interp.options import as_model
+
+    model = as_model(model)
+    info = {"model": model.name, "path": str(model.path), "fingerprint": model.fingerprint,
+            "device": str(model.device), "dtype": dtype_name(model.dtype),
+            **model.facts.to_dict(), "sites": ", ".join(model.sites)}
+    if model.source_info is not None:
+        info["converted from"] = (f"{model.source_info['gguf_file']} (sha256 "
+                                  f"{model.source_info['sha256'][:16]}...)")
+    if layer is not None:
+        info.update({f"hook {site}": model.hook_name(site, layer) for site in model.sites})
+    return {**info, "card": load_card(str(model.name))}

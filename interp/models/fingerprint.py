@@ -90,9 +90,3 @@ def fingerprint_params(
         h.update(f"\n{name}:{tuple(p.shape)}:".encode())
         h.update(sample_values(p))
     return h.hexdigest()[:length]
-
-
-def fingerprint_module(hf_model: torch.nn.Module, facts: ModelFacts, length: int = 16) -> str:
-    """Fingerprint of a plain HF model (call it before wrapping: a TransformerBridge adds
-    parameters, e.g. a zero lm_head bias, which would change the hash)."""
-    return fingerprint_params(hf_model.named_parameters(), facts, hf_model.config, length)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from interp.errors import InterpError
 from interp.errors import first_line as _first_line
 from interp.models.cache import models_dir, writable_dir
+from interp.progress import say
 
 GGUF_MAGIC = b"GGUF"
 #: Written last inside a converted directory: its presence means the conversion finished.
@@ -102,8 +102,8 @@ def convert(gguf: Path, label: str, sha256: str, *, progress: bool = True,
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=root))
     t0 = time.perf_counter()
     try:
-        _say(progress, f"first load of {label}: converting '{gguf.name}' ({architecture}) to a "
-                       f"float32 Hugging Face directory in '{target}' (done once)")
+        say("interp", f"first load of {label}: converting '{gguf.name}' ({architecture}) to "
+            f"a float32 Hugging Face directory in '{target}' (done once)", enabled=progress)
         versions = _convert_into(gguf, tmp, progress)
         source = {"label": label, "gguf_file": gguf.name, "sha256": sha256,
                   "bytes": gguf.stat().st_size, "architecture": architecture,
@@ -117,7 +117,7 @@ def convert(gguf: Path, label: str, sha256: str, *, progress: bool = True,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _say(progress, f"converted {label} in {time.perf_counter() - t0:.1f} s")
+    say("interp", f"converted {label} in {time.perf_counter() - t0:.1f} s", enabled=progress)
     return target
 
 
@@ -131,9 +131,9 @@ def _convert_into(gguf: Path, out: Path, progress: bool) -> dict[str, str]:
 
     try:
         with _progress_bars(progress):
-            _say(progress, "  reading the tokenizer")
+            say("interp", "  reading the tokenizer", enabled=progress)
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            _say(progress, "  dequantising the weights")
+            say("interp", "  dequantising the weights", enabled=progress)
             with _quiet_logs():
                 model = AutoModelForCausalLM.from_pretrained(
                     gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
@@ -141,7 +141,7 @@ def _convert_into(gguf: Path, out: Path, progress: bool) -> dict[str, str]:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        _say(progress, "  saving")
+        say("interp", "  saving", enabled=progress)
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
     except Exception as err:  # noqa: BLE001 - transformers' errors vary by architecture
@@ -177,11 +177,6 @@ def _remove_stale(root: Path, name: str) -> None:
         with contextlib.suppress(OSError):
             if now - old.stat().st_mtime > STALE_AFTER_S:
                 shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
-
-
-def _say(enabled: bool, text: str) -> None:
-    if enabled:
-        print(f"interp: {text}", file=sys.stderr, flush=True)
 
 
 def from_file(path: str | os.PathLike, *, progress: bool = True) -> Path:

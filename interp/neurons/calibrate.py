@@ -9,7 +9,7 @@ rms-1 vector by
     factor = median_t std_vocab(logits of the model at token t)
              / median_n std_vocab(decoded logits of neuron n at scale "norm")
 
-over the first `N_TOKENS` tokens of the committed real-text corpus (interp.corpora) and an
+over the first `N_TOKENS` tokens of the committed real-text corpus (interp.texts) and an
 evenly spaced sample of `PER_LAYER` neurons of every layer on the decoded side. The median
 neuron then reads at the spread of the model's own predictions, so probabilities and
 entropies mean the same on every model. Rankings are unchanged (one positive factor).
@@ -42,7 +42,7 @@ def model_logit_spread(model: Model, n_tokens: int = N_TOKENS) -> dict[str, Any]
     """Median over tokens of the std over the vocabulary of the model's next-token logits (and,
     for reference, of their top-1 probability), on the first `n_tokens` tokens of the
     committed real text (sequences of SEQ_LEN)."""
-    from interp.corpora import REAL_TEXT, documents
+    from interp.texts.corpora import REAL_TEXT, documents
 
     ids: list[int] = []
     n_vocab = model.facts.d_vocab  # (tiny test models may have fewer ids than the tokenizer)

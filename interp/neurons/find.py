@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from interp.errors import InterpError, choices_error
+from interp.options import FindNeuronsOptions
 
 if TYPE_CHECKING:
     from interp.neurons.neuron_map import NeuronMap
@@ -61,7 +62,7 @@ def token_ids(vocab: list[str], words: Iterable[str], variants: bool = True) -> 
 
 def find_neurons(
     nmap: NeuronMap, tokens: str | Iterable[str], *, variants: bool = True,
-    limit: int | None = 20, by: str = "mass",
+    limit: int | None = FindNeuronsOptions.limit, by: str = FindNeuronsOptions.by,
 ) -> list[NeuronHit]:
     """Neurons of `nmap` ranked by how much of their top-k goes to `tokens`.
 
@@ -73,6 +74,7 @@ def find_neurons(
     words = [tokens] if isinstance(tokens, str) else list(tokens)
     if not words or not all(isinstance(w, str) and w.strip() for w in words):
         raise InterpError(f"find needs one or more non-empty words, got {tokens!r}")
+    FindNeuronsOptions(limit, by, variants)
     if by not in RANK_BY:
         raise choices_error("by", by, RANK_BY)
     ids = token_ids(nmap.vocab, words, variants)

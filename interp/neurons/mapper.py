@@ -1,15 +1,20 @@
 """decode_neurons: decode every MLP neuron of chosen layers of a Model into a NeuronMap,
-optionally saving each finished layer to an artifact directory (resumable, shardable)."""
+optionally saving each finished layer to an artifact directory (resumable, shardable).
+map_neurons: the same for `interp map-neurons` (layers and shard as text, the default
+output directory, the model loaded once the input is checked)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from interp.artifact import layer_files
 from interp.errors import InterpError, range_error
 from interp.models.vocab import vocab_strings
 from interp.neurons import store
@@ -27,6 +32,9 @@ from interp.neurons.store import MapHeader
 
 if TYPE_CHECKING:
     from interp.models.model import Model
+    from interp.options import ModelOptions
+
+_SPAN = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
 def resolve_layers(n_layers: int, layers: int | Iterable[int] | None) -> list[int]:
@@ -51,6 +59,84 @@ def shard_layers(layers: list[int], index: int, count: int) -> list[int]:
     if count < 1 or not 0 <= index < count:
         raise InterpError(f"shard must be i/n with n >= 1 and 0 <= i < n, got {index}/{count}")
     return layers[index::count]
+
+
+def parse_layers(items: Sequence[str] | None) -> list[int] | None:
+    """Layer numbers from texts such as "3", "0,2" or "1-4" (None stays None: all layers)."""
+    if items is None:
+        return None
+    out: list[int] = []
+    for item in items:
+        for part in filter(None, str(item).split(",")):
+            m = _SPAN.match(part.strip())
+            if not m:
+                raise InterpError(f"bad layers value {part!r}; use e.g. 3, 0,2 or 1-4")
+            lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+            if hi < lo:
+                raise InterpError(f"bad layers range {part!r}: end before start")
+            out.extend(range(lo, hi + 1))
+    return out
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """"I/N" -> (I, N) with 0 <= I < N (None stays None: no sharding)."""
+    if text is None:
+        return None
+    m = re.match(r"^(\d+)/(\d+)$", text.strip())
+    if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise InterpError(f"bad shard {text!r}; use I/N with 0 <= I < N, e.g. 0/4")
+    return int(m.group(1)), int(m.group(2))
+
+
+def default_out(model_name: str, side: str) -> str:
+    """Where a map is saved when no directory is given: neuron-maps/<model>-<side>."""
+    base = re.sub(r"[^\w.-]+", "-", str(model_name).rstrip("/").split("/")[-1]) or "model"
+    return f"neuron-maps/{base}-{side}"
+
+
+@dataclass
+class MapRun:
+    """What map_neurons did: the map (None when the shard had no layers), where it is saved,
+    and the model's number of layers."""
+
+    nmap: NeuronMap | None
+    out: str
+    n_layers: int
+
+
+def map_neurons(
+    model: Model | ModelOptions | str,
+    options: DecodeOptions | None = None,
+    *,
+    layers: Sequence[int | str] | None = None,
+    shard: str | tuple[int, int] | None = None,
+    chunk_size: int | None = None,
+    out: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> MapRun:
+    """Map the neurons of `layers` (ints, or texts "3", "0,2", "1-4"; None: all) of `model` (a
+    Model, ModelOptions or a model source, loaded once the input is checked) into `out`
+    (default: neuron-maps/<model>-<side>), resumably; `shard` "I/N" (or (I, N)) maps only
+    every N-th layer from the I-th. A shard without layers writes nothing."""
+    from interp.options import as_model
+
+    options = options or DecodeOptions()
+    if layers is not None and any(isinstance(x, str) for x in layers):
+        layers = parse_layers([str(x) for x in layers])
+    shard = parse_shard(shard) if isinstance(shard, str) else shard
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise InterpError(f"chunk_size must be at least 1, got {chunk_size!r}")
+    model = as_model(model)
+    n_layers = model.facts.n_layers
+    selected = resolve_layers(n_layers, layers)
+    if shard is not None:
+        selected = shard_layers(selected, *shard)
+    path = str(out) if out is not None else default_out(model.name, options.side)
+    if not selected:
+        return MapRun(None, path, n_layers)
+    nmap = decode_neurons(model, layers=selected, options=options, chunk_size=chunk_size,
+                          out=path, progress=progress)
+    return MapRun(nmap, path, n_layers)
 
 
 def map_header(model: Model, options: DecodeOptions, vocab: list[str],
@@ -139,7 +225,7 @@ def decode_neurons(
     done: set[int] = set()
     if path is not None:
         if resume:
-            done = set(store.layer_files(path))
+            done = set(layer_files(path))
         else:
             store.write_header(path, header, vocab)
     reporter = LayerProgress() if progress is True else (progress or None)

@@ -37,7 +37,7 @@ def merge_maps(sources: Sequence[str | os.PathLike], out: str | os.PathLike) -> 
             data[layer] = decoded
     merged = NeuronMap(first.header, first.vocab, data)
     out_path = Path(out)
-    if out_path.is_dir() and store.is_map_dir(out_path):
+    if store.NEURON_MAP.check_output(out_path):
         NeuronMap.load(out_path)  # validate before writing; a compatible map may gain layers
     merged.save(out_path)  # refuses a map of another model or other options
     return NeuronMap.load(out_path)

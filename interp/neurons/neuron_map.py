@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from interp.artifact import layer_files
 from interp.errors import InterpError, range_error
 from interp.neurons import store
 from interp.neurons.decode import LayerDecode
@@ -67,7 +68,7 @@ class NeuronMap:
         """Read and validate the map in directory `path` (InterpError if it is not one)."""
         path = Path(path)
         header, vocab = store.read_header(path)
-        data = {layer: store.read_layer(path, header, layer) for layer in store.layer_files(path)}
+        data = {layer: store.read_layer(path, header, layer) for layer in layer_files(path)}
         bad = [layer for layer in data if layer >= header.n_layers]
         if bad:
             raise InterpError(f"'{path}' is not a valid neuron map: layer {bad[0]} is out of "
@@ -136,19 +137,14 @@ class NeuronMap:
 def prepare_output(path: Path, header: MapHeader) -> bool:
     """Check that `path` can receive layers of a map with `header`; True if it already holds
     one (to resume or extend). Raises InterpError, writing nothing, when it cannot."""
-    if path.exists() and not path.is_dir():
-        raise InterpError(f"output '{path}' exists and is not a directory")
-    if path.is_dir() and store.is_map_dir(path):
-        existing, _ = store.read_header(path)
-        why = header.mismatch(existing)
-        if why:
-            raise InterpError(f"output directory '{path}' cannot be used: {why}; "
-                              "choose another --out or delete it")
-        for layer in store.layer_files(path):  # validates every finished layer
-            store.read_layer(path, existing, layer)
-        store.remove_stale_temporaries(path)
-        return True
-    if path.is_dir() and any(path.iterdir()):
-        raise InterpError(f"output directory '{path}' is not empty and holds no neuron map; "
-                          "choose an empty or new directory")
-    return False
+    if not store.NEURON_MAP.check_output(path):
+        return False
+    existing, _ = store.read_header(path)
+    why = header.mismatch(existing)
+    if why:
+        raise InterpError(f"output directory '{path}' cannot be used: {why}; "
+                          "choose another output directory or delete it")
+    for layer in layer_files(path):  # validates every finished layer
+        store.read_layer(path, existing, layer)
+    store.remove_stale_temporaries(path)
+    return True

@@ -43,3 +43,14 @@ def summary_rows(nmap: NeuronMap) -> list[tuple[Any, ...]]:
 
 def summary_table(nmap: NeuronMap) -> str:
     return format_table(SUMMARY_HEADERS, summary_rows(nmap))
+
+
+HIT_HEADERS = ("layer", "neuron", "mass", "hits", "best rank", "matched", "top tokens")
+
+
+def hits_table(hits: Sequence[Any]) -> str:
+    """find_neurons' hits as a table: the first matched tokens and the top tokens."""
+    return format_table(HIT_HEADERS, [
+        (h.layer, h.neuron, h.mass, h.hits, h.best_rank,
+         " ".join(repr(t) for t in h.matched[:4]), " ".join(repr(t) for t in h.top))
+        for h in hits])

@@ -1,31 +1,29 @@
-"""NeuronMap artifact files: cfg.json + vocab.json + one safetensors file per layer.
+"""NeuronMap artifact files (an interp.artifact of kind NEURON_MAP): cfg.json + vocab.json +
+one safetensors file per layer.
 
-Every write goes to a temporary file in the same directory and is renamed into place, so an
-interrupted run leaves whole files only. Every read is validated; problems raise InterpError.
+A map grows layer by layer (resumable), so each file, not the directory, is written to a
+temporary name and renamed into place: an interrupted run leaves whole files only. Every read
+is validated; problems raise InterpError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from interp.artifact import CFG_FILE, LAYER_FILE, Kind, cfg_bytes, load_tensors, tensor_bytes
 from interp.atomic import write_atomic
 from interp.errors import InterpError
 from interp.neurons.decode import LayerDecode
 from interp.neurons.options import DEFINITIONS, DecodeOptions
 
-FORMAT = "interp.neuron_map"
-FORMAT_VERSION = 1
-CFG_FILE = "cfg.json"
+NEURON_MAP = Kind("neuron-map", 1, "neuron map", made="is of")
 VOCAB_FILE = "vocab.json"
-LAYER_FILE = "layer_{layer:05d}.safetensors"
-_LAYER_RE = re.compile(r"^layer_(\d{5})\.safetensors$")
 EXTRAS = ("calibration", "token_flags")
 _TMP_PATTERNS = (".tmp-*", ".*.tmp")  # older writers, then interp.atomic's
 
@@ -51,22 +49,17 @@ class MapHeader:
         shapes = {f"top_{x}": [self.d_mlp, o.top_k] for x in ("ids", "logits", "probs")}
         shapes |= {f"bottom_{x}": [self.d_mlp, o.bottom_k] for x in ("ids", "logits", "probs")}
         shapes |= {"margin": [self.d_mlp], "entropy": [self.d_mlp]}
-        return {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "model": self.model,
-            "fingerprint": self.fingerprint, "architecture": self.architecture,
+        return NEURON_MAP.stamp({
+            "model": self.model, "fingerprint": self.fingerprint, "architecture": self.architecture,
             "n_layers": self.n_layers, "d_mlp": self.d_mlp, "d_model": self.d_model,
             "d_vocab": self.d_vocab, "options": o.to_dict(), "options_digest": o.digest(),
             "vocab_sha256": self.vocab_sha256, "layer_file": LAYER_FILE,
             "shapes_per_layer": shapes, "definitions": DEFINITIONS, **self.extras,
-        }
+        })
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MapHeader:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"format_version {data.get('format_version')!r} is not supported "
-                             f"(this interp reads {FORMAT_VERSION})")
+        """The header of a checked cfg.json (see read_header)."""
         ints = {k: int(data[k]) for k in ("n_layers", "d_mlp", "d_model", "d_vocab")}
         return cls(model=str(data["model"]), fingerprint=str(data["fingerprint"]),
                    architecture=str(data["architecture"]), **ints,
@@ -94,26 +87,13 @@ def vocab_digest(vocab: list[str]) -> str:
 def write_header(path: Path, header: MapHeader, vocab: list[str]) -> None:
     path.mkdir(parents=True, exist_ok=True)
     write_atomic(path / VOCAB_FILE, json.dumps(vocab, ensure_ascii=False).encode())
-    write_atomic(path / CFG_FILE, (json.dumps(header.to_json(), indent=1) + "\n").encode())
+    write_atomic(path / CFG_FILE, cfg_bytes(header.to_json()))
 
 
 def write_layer(path: Path, header: MapHeader, layer: int, data: LayerDecode) -> None:
-    from safetensors.torch import save
-
-    meta = {"layer": str(layer), "fingerprint": header.fingerprint,
-            "options_digest": header.options.digest()}
-    tensors = {k: t.detach().contiguous().cpu() for k, t in data.tensors().items()}
-    write_atomic(path / LAYER_FILE.format(layer=layer), save(tensors, metadata=meta))
-
-
-def is_map_dir(path: Path) -> bool:
-    return (path / CFG_FILE).is_file()
-
-
-def layer_files(path: Path) -> list[int]:
-    """Layers that have a file in `path`, sorted."""
-    found = (_LAYER_RE.match(p.name) for p in path.iterdir()) if path.is_dir() else ()
-    return sorted(int(m.group(1)) for m in found if m)
+    write_atomic(path / LAYER_FILE.format(layer=layer),
+                 tensor_bytes(data.tensors(), header.fingerprint, layer=str(layer),
+                              options_digest=header.options.digest()))
 
 
 def remove_stale_temporaries(path: Path) -> None:
@@ -125,21 +105,16 @@ def remove_stale_temporaries(path: Path) -> None:
 
 
 def _corrupt(path: Path, why: str) -> InterpError:
-    return InterpError(f"'{path}' is not a valid neuron map: {why}")
+    return NEURON_MAP.invalid(path, why)
 
 
 def read_header(path: Path) -> tuple[MapHeader, list[str]]:
     """cfg.json and vocab.json of the map in `path`, validated."""
-    if not path.is_dir():
-        raise InterpError(f"neuron map directory '{path}' does not exist")
-    if not (path / CFG_FILE).is_file():
-        raise _corrupt(path, f"it has no {CFG_FILE}")
+    cfg = NEURON_MAP.read(path)
     try:
-        header = MapHeader.from_json(json.loads((path / CFG_FILE).read_text(encoding="utf-8")))
-    except InterpError as err:
-        raise _corrupt(path, f"{CFG_FILE}: {err}") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise _corrupt(path, f"{CFG_FILE} is unreadable ({type(err).__name__}: {err})") from None
+        header = MapHeader.from_json(cfg)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise _corrupt(path, f"{CFG_FILE} is malformed ({type(err).__name__}: {err})") from None
     try:
         vocab = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -153,18 +128,11 @@ def read_header(path: Path) -> tuple[MapHeader, list[str]]:
 
 def read_layer(path: Path, header: MapHeader, layer: int) -> LayerDecode:
     """One layer's tensors, checked against the header (shapes, dtypes, fingerprint, options)."""
-    from safetensors import safe_open
-
     file = path / LAYER_FILE.format(layer=layer)
     try:
-        with safe_open(str(file), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118
-    except Exception as err:  # noqa: BLE001 - truncated / garbage files raise various errors
-        raise _corrupt(path, f"{file.name} is unreadable ({str(err).splitlines()[0][:120]})"
-                       ) from None
-    if meta.get("fingerprint") != header.fingerprint:
-        raise _corrupt(path, f"{file.name} belongs to another model")
+        tensors, meta = load_tensors(file, header.fingerprint)
+    except InterpError as err:
+        raise _corrupt(path, str(err)) from None
     if meta.get("options_digest") != header.options.digest() or meta.get("layer") != str(layer):
         raise _corrupt(path, f"{file.name} was made with other options or for another layer")
     shapes = header.to_json()["shapes_per_layer"]

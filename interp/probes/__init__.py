@@ -23,11 +23,12 @@ from interp.probes.layer_reps import (
 )
 from interp.probes.results import ConceptDepthRun, Curve
 from interp.probes.robustness import noisy_texts, quantized_model
-from interp.probes.runner import concept_depth, run_concept_depth
+from interp.probes.runner import concept_depth, concept_depth_report, run_concept_depth
 
 __all__ = [
     "BUNDLED", "SITES", "ConceptDepthRun", "Curve", "DepthResult", "ProbeDataset",
-    "compute_representations", "concept_depth", "converging_point", "jumping_point",
-    "load_dataset", "noisy_texts", "probe_layers", "quantized_model", "random_init_model",
-    "representations", "run_concept_depth", "site_depths", "t_interval", "texts_hash",
+    "compute_representations", "concept_depth", "concept_depth_report", "converging_point",
+    "jumping_point", "load_dataset", "noisy_texts", "probe_layers", "quantized_model",
+    "random_init_model", "representations", "run_concept_depth", "site_depths", "t_interval",
+    "texts_hash",
 ]

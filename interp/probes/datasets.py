@@ -73,11 +73,6 @@ class ProbeDataset:
                             list(self.label_names), self.source, dict(self.meta),
                             None if self.groups is None else list(self.groups))
 
-    def without_groups(self) -> ProbeDataset:
-        """The same examples with no group ids (plain stratified cross-validation)."""
-        return ProbeDataset(self.name, list(self.texts), list(self.labels),
-                            list(self.label_names), self.source, dict(self.meta))
-
     def balanced(self, max_per_class: int | None, seed: int = 0) -> ProbeDataset:
         """At most `max_per_class` examples per class, sampled with a fixed seed, order kept."""
         if max_per_class is None:

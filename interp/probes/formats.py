@@ -4,15 +4,17 @@ generic CSV / TSV / JSON / JSONL.
 | format | recognised by | text | label |
 |---|---|---|---|
 | truth_csv (cities.csv, counterfact.csv) | columns statement, label | statement | label 1/0 |
-| common_claim (common_claim.csv) | columns examples, label, agreement | examples | True/False (Neither dropped) |
+| common_claim (common_claim.csv) | cols examples, label, agreement | examples | True/False* |
 | hateeval (hateeval.tsv) | columns text, HS | text | HS 1/0 |
 | stsa (stsa.binary.train/test, *.txt) | each line "LABEL text" | text | 1 positive, 0 negative |
 | sarcasm (sarcasm.json, JSON lines) | keys headline, is_sarcastic | headline | is_sarcastic 1/0 |
 | coin_flip (coin_flip.json) | {"examples": [{question, answer}]} | question | yes/no |
-| strategyqa (StrategyQA_task.json) | {"examples": [{input, target_scores, target}]} | input + explanation | Yes/No |
+| strategyqa (StrategyQA_task.json) | {"examples": [{input, target, ...}]} | see below | Yes/No |
 | imdb_csv (Kaggle IMDB Dataset.csv) | columns review, sentiment | review | positive/negative |
 | columnar JSON | {"texts": [...], "labels": [...]} | texts | labels |
 | generic | .csv .tsv .jsonl .json rows | first of TEXT_COLUMNS | first of LABEL_COLUMNS |
+
+* rows labelled Neither are dropped.
 
 Row formats (CSV, TSV, JSON/JSONL rows) may carry a group id per example: column `group` when
 every row has one, or the column named by `group_column` (an error if a row lacks it).
@@ -119,8 +121,8 @@ def _pick(columns: list[str], given: str | None, guesses: tuple[str, ...], what:
     for g in guesses:
         if g in columns:
             return g
-    raise InterpError(f"no {what} column in '{path}' (columns: {', '.join(columns)}); pass "
-                      f"--{what}-column")
+    raise InterpError(f"no {what} column in '{path}' (columns: {', '.join(columns)}); give "
+                      f"{what}_column")
 
 
 def _strip_answer(target: str) -> str:

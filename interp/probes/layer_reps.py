@@ -28,7 +28,6 @@ A cached entry written for a different model fingerprint is refused.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,8 +37,10 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.atomic import write_with
+from interp.artifact import Kind, cfg_bytes, load_tensors, tensor_bytes
+from interp.atomic import write_atomic
 from interp.errors import InterpError, choices_error
+from interp.models.devices import dtype_name
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
 SITES = ("resid_pre", "resid_mid", "resid_post", "mid_norm")
 MID_NORM_HOOK = "blocks.{layer}.ln2.hook_out"
 POOLINGS = ("last", "mean")
-CACHE_FORMAT = "interp-probe-representations"
-CACHE_VERSION = 2
+PROBE_REPS = Kind("probe-representations", 2, "cached representations",
+                  made="were computed by")
 
 
 def site_depths(site: str, n_layers: int, parallel: bool = False) -> list[float]:
@@ -130,7 +131,7 @@ def compute_representations(
 
 def model_variant(model: Model) -> str:
     """What the cache key adds to the fingerprint: dtype and `model.variant` (e.g. "int8")."""
-    dtype = str(getattr(model, "dtype", "")).removeprefix("torch.")
+    dtype = dtype_name(model.dtype) if getattr(model, "dtype", None) is not None else ""
     variant = getattr(model, "variant", "") or ""
     return f"{dtype}+{variant}" if variant else dtype
 
@@ -152,8 +153,6 @@ def representations(
     `cache_dir`, a matching entry is loaded instead of rerunning the model; an entry written
     by a model with a different fingerprint raises InterpError.
     """
-    from safetensors.torch import load_file, save_file
-
     texts = _check(texts, site, pooling)
     if cache_dir is None:
         return compute_representations(model, texts, site, pooling, batch_size)
@@ -161,27 +160,20 @@ def representations(
     thash = texts_hash(texts)
     variant = model_variant(model)
     tensor_path, meta_path = _cache_paths(cache, site, pooling, thash, variant)
-    if meta_path.exists() and tensor_path.exists():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("fingerprint") != model.fingerprint:
-            raise InterpError(
-                f"cached representations {meta_path} were computed by a model with fingerprint "
-                f"{meta.get('fingerprint')!r}, not {model.fingerprint!r}; use another cache_dir "
-                "or delete the entry"
-            )
+    meta = PROBE_REPS.cached(meta_path) if tensor_path.exists() else None
+    if meta is not None:
+        PROBE_REPS.check_model(meta, model, meta_path, "use another cache_dir or delete the entry")
         if (meta.get("site"), meta.get("pooling"), meta.get("texts_sha256"),
                 meta.get("variant")) == (site, pooling, thash, variant):
-            return load_file(str(tensor_path))["representations"]
+            return load_tensors(tensor_path)[0]["representations"]
     reps = compute_representations(model, texts, site, pooling, batch_size)
     cache.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "format": CACHE_FORMAT, "format_version": CACHE_VERSION, "model": model.name,
-        "fingerprint": model.fingerprint, "variant": variant, "site": site, "pooling": pooling,
-        "texts_sha256": thash, "n_texts": len(texts), "shape": list(reps.shape),
+    meta = PROBE_REPS.stamp({
+        "model": model.name, "fingerprint": model.fingerprint, "variant": variant, "site": site,
+        "pooling": pooling, "texts_sha256": thash, "n_texts": len(texts), "shape": list(reps.shape),
         "depths": site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp),
         "n_layers": model.facts.n_layers,
-    }
-    write_with(tensor_path,
-                  lambda p: save_file({"representations": reps.contiguous()}, str(p)))
-    write_with(meta_path, lambda p: p.write_text(json.dumps(meta, indent=1)))
+    })
+    write_atomic(tensor_path, tensor_bytes({"representations": reps}, model.fingerprint))
+    write_atomic(meta_path, cfg_bytes(meta))  # last: its presence marks a complete entry
     return reps

@@ -3,7 +3,7 @@
     python -m interp.probes.make_datasets [--out DIR] [--seed 0]
 
 Four binary datasets, in rising complexity, built from the vocabulary and sentence patterns
-that interp-tiny was trained on (interp.bundled.wordlists / stories):
+that interp-tiny was trained on (interp.texts.wordlists, interp.bundled.stories):
 
 - word_category: "I saw the fox" vs "I saw the bread": is the last word an animal or a food?
   (the label sits in the last token itself)
@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from interp.atomic import write_atomic
-from interp.bundled import wordlists as W
+from interp.texts import wordlists as W
 
 N_PER_CLASS = 150
 WORD_TEMPLATES = ("I saw the {w}", "Look at the {w}", "We talked about the {w}",

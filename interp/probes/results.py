@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interp.artifact import Kind
 from interp.atomic import write_atomic
 from interp.probes.depth import DepthResult
 
 RESULTS_JSON = "results.json"
 SUMMARY_CSV = "summary.csv"
 FIGURE_HTML = "concept_depth.html"
-FORMAT = "interp-concept-depth"
-FORMAT_VERSION = 1
+CONCEPT_DEPTH = Kind("concept-depth", 1, "concept-depth results")
 
 
 @dataclass
@@ -105,8 +105,8 @@ class ConceptDepthRun:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "params": self.params,
-                "summary": self.rows(), "curves": [c.to_dict() for c in self.curves]}
+        return CONCEPT_DEPTH.stamp({"params": self.params, "summary": self.rows(),
+                                    "curves": [c.to_dict() for c in self.curves]})
 
     def csv(self) -> str:
         rows = self.rows()

@@ -14,20 +14,25 @@ site, pooling and texts), so a sweep over probe settings reruns no model.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError, choices_error
+from interp.models.devices import dtype_name
 from interp.models.random_init import random_init_model
-from interp.probes.datasets import ProbeDataset
+from interp.probes.datasets import ProbeDataset, load_dataset
 from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
 from interp.probes.results import ConceptDepthRun, Curve
 from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from interp.models.model import Model
+    from interp.options import ConceptDepthOptions, ModelOptions
 
 CONTROLS = ("random-init",)
 
@@ -106,7 +111,7 @@ def run_concept_depth(
         curves += concept_depth(model, noisy, condition="noise", **kw)
     for q in quantize:
         qm = quantized_model(model, q)
-        notes[q] = {"dtype": str(qm.dtype).removeprefix("torch."),
+        notes[q] = {"dtype": dtype_name(qm.dtype),
                     "method": ("checkpoint loaded in bfloat16" if q == "bf16" else
                                "per-output-channel symmetric int8 weight rounding "
                                "(quantise-dequantise) of every Linear in the blocks"),
@@ -122,3 +127,53 @@ def run_concept_depth(
               "thresholds": {"jump": jump, "margin": margin, "tol": tol},
               "conditions": notes}
     return ConceptDepthRun(curves, params)
+
+
+def load_datasets(specs: Sequence[str], options: ConceptDepthOptions) -> list[ProbeDataset]:
+    """Read and check every dataset (a bundled name or a file) as the options say: distinct
+    names, and with groups at least `folds` of them; the paper's prompt when asked."""
+    from interp.probes.formats import paper_prompt
+
+    datasets = []
+    for spec in specs:
+        ds = load_dataset(spec, text_column=options.text_column,
+                          label_column=options.label_column,
+                          max_per_class=options.max_per_class, seed=options.seed,
+                          group_column=options.group_column, use_groups=options.use_groups)
+        n_groups = None if ds.groups is None else len(set(ds.groups))
+        if n_groups is not None and n_groups < options.folds:
+            raise InterpError(f"dataset {ds.name!r} has only {n_groups} groups for "
+                              f"{options.folds}-fold cross-validation; need >= {options.folds} "
+                              "(or use_groups=False)")
+        if options.paper_prompt:
+            fmt = ds.meta.get("format", "")
+            ds = ds.with_texts([paper_prompt(t, fmt) for t in ds.texts], "")
+        datasets.append(ds)
+    names = [d.name for d in datasets]
+    if len(set(names)) != len(names):
+        raise InterpError(f"dataset names repeat ({', '.join(names)}); pass each once")
+    return datasets
+
+
+def concept_depth_report(
+    model: Model | ModelOptions | str, datasets: Sequence[str], out: str | os.PathLike,
+    options: ConceptDepthOptions | None = None,
+) -> tuple[ConceptDepthRun, dict[str, Path]]:
+    """`interp concept-depth`: read and check the datasets (bundled names or files) and the
+    options, then load the model, run the probes with the requested controls and robustness
+    conditions, and write results.json, summary.csv and the offline figure page into `out`."""
+    from pathlib import Path
+
+    from interp.options import ConceptDepthOptions, as_model
+    from interp.viz.concept_depth import report_html
+
+    o = options or ConceptDepthOptions()
+    check_options(o.site, o.pooling, o.folds, o.control, o.quantize)
+    probed = load_datasets(datasets, o)  # every file is read and checked before the model loads
+    model = as_model(model)
+    out = Path(out)
+    result = run_concept_depth(
+        model, probed, site=o.site, pooling=o.pooling, folds=o.folds, seed=o.seed,
+        cache_dir=o.cache or out / "cache", controls=o.control, noise=o.noise,
+        quantize=o.quantize, batch_size=o.batch_size, jump=o.jump, margin=o.margin, tol=o.tol)
+    return result, result.write(out, report_html(result, relative=o.relative))

@@ -4,7 +4,6 @@ a callable returning a fresh iterator per epoch, or a single iterator (streamed,
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from interp.errors import InterpError
+from interp.progress import Progress
 from interp.sae.model import SparseAutoencoder
 
 Batches = (
@@ -88,39 +88,31 @@ def train_sae(
     device = sae.W_enc.device
     opt = torch.optim.Adam(sae.parameters(), lr=lr)
     log = TrainLog()
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=epochs, desc="train SAE", unit="epoch", file=sys.stderr)
-    elif progress:
-        print(f"train SAE: {epochs} epoch(s) ...", file=sys.stderr, flush=True)
+    bar = Progress("train SAE", total=epochs, unit="epoch", enabled=progress)
+    bar.note(f"{epochs} epoch(s) ...")
     start = time.perf_counter()
-    for epoch_data in _epochs(data, epochs):
-        for batch in epoch_data:
-            x = _check(batch, sae.cfg.d_in, log.steps).to(device=device, dtype=sae.W_enc.dtype)
-            if init_bias and log.steps == 0:
-                with torch.no_grad():
-                    sae.b_dec.copy_(x.mean(0))
-            out = sae.loss(x)
-            opt.zero_grad(set_to_none=True)
-            out["loss"].backward()
-            sae.remove_parallel_grads_()
-            opt.step()
-            sae.normalize_decoder_()
-            log.loss.append(float(out["loss"].detach()))
-            log.mse.append(float(out["mse"].detach()))
-            log.l1.append(float(out["l1"].detach()))
-            log.steps += 1
-            log.activations += x.shape[0]
-        if bar is not None:
+    with bar:
+        for epoch_data in _epochs(data, epochs):
+            for batch in epoch_data:
+                x = _check(batch, sae.cfg.d_in, log.steps).to(device=device, dtype=sae.W_enc.dtype)
+                if init_bias and log.steps == 0:
+                    with torch.no_grad():
+                        sae.b_dec.copy_(x.mean(0))
+                out = sae.loss(x)
+                opt.zero_grad(set_to_none=True)
+                out["loss"].backward()
+                sae.remove_parallel_grads_()
+                opt.step()
+                sae.normalize_decoder_()
+                log.loss.append(float(out["loss"].detach()))
+                log.mse.append(float(out["mse"].detach()))
+                log.l1.append(float(out["l1"].detach()))
+                log.steps += 1
+                log.activations += x.shape[0]
             bar.update(1)
     log.seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
     if log.steps == 0:
         raise InterpError("no batches to train the SAE on")
-    if progress and bar is None:
-        print(f"train SAE: {log.steps} steps, loss {log.loss[-1]:.4g}, "
-              f"{log.activations_per_s:,.0f} activations/s", file=sys.stderr, flush=True)
+    bar.note(f"{log.steps} steps, loss {log.loss[-1]:.4g}, "
+             f"{log.activations_per_s:,.0f} activations/s")
     return log

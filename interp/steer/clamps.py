@@ -61,9 +61,9 @@ class Clamp:
     mode "set" overwrites the activation with `value`, "add" adds it, "scale" multiplies by
     it. unit "max" reads `value` as multiples of each neuron's own max |activation| over a
     reference corpus (per neuron, so one Clamp may set several neurons to 10x each); "raw"
-    uses it as is. `neurons` (an int or a sequence) is stored as a tuple. `positions`: "all", "last", an int, a list or a slice (see
-    interp.hooks.Intervention for their meaning under the KV cache). `site`: mlp_post (the
-    down projection's input), or mlp_pre / mlp_pre_linear.
+    uses it as is. `neurons` (an int or a sequence) is stored as a tuple. `positions`: "all",
+    "last", an int, a list or a slice (see interp.hooks.Intervention for their meaning under
+    the KV cache). `site`: mlp_post (the down projection's input), or mlp_pre / mlp_pre_linear.
     """
 
     layer: int
@@ -133,11 +133,6 @@ class Clamp:
         if mode is not None and op == "=":
             chosen = mode
         return cls(int(layer_s), neurons, value, chosen, unit, positions, site)
-
-    def with_value(self, value: float, unit: str | None = None) -> Clamp:
-        """The same neurons, mode and positions with another value (for sweeps)."""
-        return Clamp(self.layer, self.neurons, value, self.mode, unit or self.unit,
-                     self.positions, self.site)
 
     def raw_values(self, model: Model, scales: ActivationScale | None = None) -> torch.Tensor:
         """The value per neuron in activation units ([k] float32), after checking ranges."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from interp.errors import InterpError
 
-#: Named concepts, from the word lists the bundled corpus was generated with.
+#: Named concepts, from the word lists of interp.texts.wordlists.
 NAMED = ("animals", "colours", "foods", "months", "weekdays", "numbers", "jobs", "places")
 _ALIASES = {"animal": "animals", "colour": "colours", "colors": "colours", "color": "colours",
             "food": "foods", "month": "months", "weekday": "weekdays", "days": "weekdays",
@@ -23,7 +23,7 @@ _ALIASES = {"animal": "animals", "colour": "colours", "colors": "colours", "colo
 
 def named_concept(name: str) -> list[str] | None:
     """The word list of a named concept ("animals", "months", ...), or None."""
-    from interp.bundled import wordlists as w
+    from interp.texts import wordlists as w
 
     lists = {"animals": w.ANIMALS, "colours": w.COLOURS, "foods": w.FOODS, "months": w.MONTHS,
              "weekdays": w.WEEKDAYS, "numbers": w.NUMBER_WORDS, "jobs": w.JOBS,

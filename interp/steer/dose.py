@@ -63,7 +63,8 @@ def next_token_probs(model: Model, prompts: Sequence[str], batch_size: int = 16
 def _targets(neurons: NeuronSpec) -> list[tuple[int, int]]:
     """(layer, neuron) pairs from "L:N" / "L:N,M" strings, pairs or Clamps."""
     if isinstance(neurons, (str, Clamp)) or (
-        isinstance(neurons, tuple) and len(neurons) == 2 and all(isinstance(v, int) for v in neurons)
+        isinstance(neurons, tuple) and len(neurons) == 2
+        and all(isinstance(v, int) for v in neurons)
     ):
         neurons = [neurons]  # type: ignore[list-item]
     out: list[tuple[int, int]] = []
@@ -76,7 +77,9 @@ def _targets(neurons: NeuronSpec) -> list[tuple[int, int]]:
         elif isinstance(item, tuple) and len(item) == 2:
             out.append((int(item[0]), int(item[1])))
         else:
-            raise InterpError(f"expected neurons as 'LAYER:NEURON' or (layer, neuron), got {item!r}")
+            raise InterpError(
+                f"expected neurons as 'LAYER:NEURON' or (layer, neuron), got {item!r}"
+            )
     if not out:
         raise InterpError("no neurons given; pass e.g. '5:123' or [(5, 123)]")
     return list(dict.fromkeys(out))
@@ -146,6 +149,16 @@ class DoseResponse:
         top = max(range(len(self.values)), key=lambda i: self.values[i])
         return [float(self.probs[c, top].mean() - self.baseline.mean())
                 for c in range(len(self.curves))]
+
+    def report(self) -> str:
+        """The baseline, each curve's mean P(concept) per value with its rise, the values."""
+        mean = float(self.baseline.mean())
+        lines = [f"P(concept) baseline {mean:.4f} over {len(self.prompts)} prompts"]
+        for c, (curve, kind, rise) in enumerate(zip(self.curves, self.kinds, self.rise())):
+            means = " ".join(f"{float(p):.4f}" for p in self.probs[c].mean(-1))
+            lines.append(f"  {kind:<7} {curve:<14} {means}   rise {rise:+.4f}")
+        lines.append("values: " + ", ".join(f"{v:g}" for v in self.values) + f" ({self.unit})")
+        return "\n".join(lines)
 
     def figure(self, title: str | None = None) -> Any:
         """Plotly figure (see interp.viz.dose_response)."""

@@ -17,12 +17,13 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from interp.artifact import check_model
 from interp.errors import InterpError, range_error
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-#: Characters of generated simple English in the default reference corpus.
+#: Characters of the default reference corpus (interp.texts.default_documents).
 DEFAULT_CORPUS_CHARS = 60_000
 #: Bytes of captured activations held at once (documents per capture call follow from it;
 #: the statistics are accumulated across chunks).
@@ -73,22 +74,22 @@ class ActivationScale:
 
     def check_model(self, model: Model) -> None:
         """Refuse a scale computed on another checkpoint."""
-        if self.fingerprint is not None and self.fingerprint != model.fingerprint:
-            raise InterpError(
-                f"activation scale was computed on a model with fingerprint {self.fingerprint},"
-                f" not this one ({model.fingerprint}); recompute it with activation_scale(model)"
-            )
+        if self.fingerprint is not None:
+            check_model("activation scale was computed on", None, self.fingerprint, model,
+                        "recompute it with activation_scale(model)")
 
     def __repr__(self) -> str:
         return (f"ActivationScale({self.site}, layers={self.layers}, "
                 f"{self.max_abs.shape[-1]} units, {self.n_tokens} tokens)")
 
 
-def default_corpus(n_chars: int = DEFAULT_CORPUS_CHARS, seed: int = 0) -> list[str]:
-    """Generated simple English (stories, facts), the bundled model's generated share."""
-    from interp.bundled.stories import generate_documents
+def default_corpus(n_chars: int = DEFAULT_CORPUS_CHARS, seed: int = 0, *,
+                   model: Model | None = None) -> list[str]:
+    """About `n_chars` characters of `model`'s default corpus: the generated stories (`seed`)
+    for a bundled toy model or no model, the committed real text for any other model."""
+    from interp.texts.corpora import default_documents
 
-    return list(generate_documents(n_chars, seed))
+    return default_documents(model, n_chars, seed)
 
 
 def _has_bos(model: Model) -> bool:
@@ -108,7 +109,8 @@ def activation_scale(
 ) -> ActivationScale:
     """Per-neuron activation statistics of `site` at `layers` (default all) over a corpus.
 
-    corpus: texts (default: `default_corpus()`, ~60k characters of generated simple English).
+    corpus: texts (default: `default_corpus(model=model)`, ~60k characters of the stories for
+    a bundled toy model, of the committed real text for any other).
     Documents are truncated to `max_length` tokens. `chunk_docs` documents go through
     capture at a time (default: as many as fit in ~256 MiB of activations). Runs on the
     model as it is: active interventions would distort the statistics, so they are refused.
@@ -126,7 +128,7 @@ def activation_scale(
         layers = [layers]
     layers = list(dict.fromkeys(int(layer) for layer in layers))
     names = [model.hook_name(site, layer) for layer in layers]  # validates site and layers
-    docs = iter(default_corpus() if corpus is None else corpus)
+    docs = iter(default_corpus(model=model) if corpus is None else corpus)
     positions = slice(1, None) if _has_bos(model) else None
     max_length = min(int(max_length or model.facts.n_ctx), model.facts.n_ctx)
     if chunk_docs is None:

@@ -69,7 +69,8 @@ def test_planted_subspace_is_recovered(planted_samples):
     s = planted_samples
     vocab = Vocab.from_samples(s["train"])
     assert len(s["test"]) >= 20
-    xs = {k: planted_reps(v, vocab, dim=64, noise=0.5, seed=i) for i, (k, v) in enumerate(s.items())}
+    xs = {k: planted_reps(v, vocab, dim=64, noise=0.5, seed=i)
+          for i, (k, v) in enumerate(s.items())}
     res = train_probe(xs["train"], s["train"], xs["val"], s["val"], vocab, rank=32, lr=1e-2,
                       epochs=60, patience=60, lr_patience=100, batch_size=8)
     scores = tree_scores([x.gold for x in s["test"]], predict_trees(res.probe, xs["test"],

@@ -8,13 +8,13 @@ import json
 import pytest
 import torch
 
-from interp.atlas.corpus import open_corpus
 from interp.atlas.dose import read_dose
 from interp.atlas.search import build_search
 from interp.atlas.synthetic import synthetic_map
 from interp.atlas.text import bucket_of, search_key, visible
 from interp.atlas.topk import HIST_EDGES, N_BINS, LayerState
 from interp.errors import InterpError
+from interp.texts.corpora import open_corpus
 
 
 @pytest.mark.parametrize(("raw", "shown"), [

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from interp.bundled import stories, tasks
-from interp.bundled.wordlists import NAMES
+from interp.texts.wordlists import NAMES
 
 
 def test_ioi_sentences_give_to_the_other_name():
@@ -47,7 +47,7 @@ def test_generated_share_and_determinism():
 
 def test_pretokenizer_splits_years_into_two_digit_chunks(tmp_path):
     pytest.importorskip("tokenizers")
-    from interp.bundled.tokenizer import train_tokenizer
+    from tools.bundled.tokenizer import train_tokenizer
 
     texts = [stories.year_range(random.Random(i)) for i in range(300)]
     tok = train_tokenizer(texts, vocab_size=400, out_dir=tmp_path)

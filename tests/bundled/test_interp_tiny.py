@@ -45,7 +45,7 @@ def test_card_task_number_is_reproducible(tiny, card):
 
 
 def test_concept_words_are_single_tokens(tiny):
-    from interp.bundled.wordlists import ANIMALS, MONTHS
+    from interp.texts.wordlists import ANIMALS, MONTHS
 
     for word in [*ANIMALS, *MONTHS]:
         assert len(tiny.tokenizer.encode(" " + word, add_special_tokens=False)) == 1, word

@@ -7,8 +7,8 @@ from itertools import pairwise
 import numpy as np
 import torch
 
-from interp.bundled.checkpoint import load_checkpoint, save_checkpoint
-from interp.bundled.train import TrainConfig, batch_at, lr_at
+from tools.bundled.checkpoint import load_checkpoint, save_checkpoint
+from tools.bundled.train import TrainConfig, batch_at, lr_at
 
 
 def test_lr_schedule_warms_up_then_decays_to_floor():

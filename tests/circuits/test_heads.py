@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from interp.circuits import head_labels, head_outputs
-from interp.circuits._hooks import attached
 from interp.circuits.heads import check_head, output_weights
 from interp.errors import InterpError
+from interp.hooks import attach as attached
 
 TEXTS = ["The cat sat on the mat.", "A dog ran", "Paris is the capital of France, and"]
 

@@ -100,10 +100,9 @@ def test_other_models_map_and_corrupt_artifacts_exit_2(tiny_model_dirs, tmp_path
 def test_layer_and_shard_parsing_and_progress_bar(loaded):
     import io
 
-    from interp_cli.map_neurons import default_out, parse_layers, parse_shard
-
     from interp.errors import InterpError
     from interp.neurons import decode_neurons
+    from interp.neurons.mapper import default_out, parse_layers, parse_shard
     from interp.neurons.progress import LayerProgress
 
     assert parse_layers(["0,2", "4-5", "3"]) == [0, 2, 4, 5, 3] and parse_layers(None) is None

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from interp.corpora import documents
 from interp.models.cards import card_lines, load_card
 from interp.models.real import REAL_MODELS
+from interp.texts.corpora import documents
 
 SMOL = "smollm2-135m-instruct"
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "model_cards.py"

@@ -150,7 +150,7 @@ def test_group_column(tmp_path):
 
 
 def test_bundled_groups():
-    from interp.bundled.wordlists import COUNTRY_CAPITALS
+    from interp.texts.wordlists import COUNTRY_CAPITALS
 
     caps = load_dataset("capital_fact")
     assert caps.groups is not None and len(set(caps.groups)) == 12

@@ -23,8 +23,20 @@ from interp.circuits.tasks.base import Task, require, single_token, single_token
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-WORDS = ["load", "size", "files", "last", "name", "mode", "data", "path", "value", "text", "line", "count", "index", "key", "item", "node", "port", "user", "page", "file", "type", "code", "list", "time", "date", "host", "form", "field", "query", "table", "view", "state", "order", "image", "color", "level", "group", "score", "rate", "step", "limit", "range", "token", "label", "title", "shape", "width", "height", "length", "offset", "source", "target", "result", "config", "option", "context", "message", "parent", "child", "number", "string", "filter", "format", "buffer", "stream", "cache", "model", "layer", "block", "frame", "point"]
-DESC = ["oil", "column", "piece", "crime", "population", "unit", "dark", "world", "house", "water", "light", "paper", "money", "table", "story", "river", "field", "glass", "stone", "music", "party", "voice", "horse", "train", "cloud", "night", "green", "small"]
+WORDS = [
+    "load", "size", "files", "last", "name", "mode", "data", "path", "value", "text", "line",
+    "count", "index", "key", "item", "node", "port", "user", "page", "file", "type", "code",
+    "list", "time", "date", "host", "form", "field", "query", "table", "view", "state", "order",
+    "image", "color", "level", "group", "score", "rate", "step", "limit", "range", "token",
+    "label", "title", "shape", "width", "height", "length", "offset", "source", "target", "result",
+    "config", "option", "context", "message", "parent", "child", "number", "string", "filter",
+    "format", "buffer", "stream", "cache", "model", "layer", "block", "frame", "point",
+]
+DESC = [
+    "oil", "column", "piece", "crime", "population", "unit", "dark", "world", "house", "water",
+    "light", "paper", "money", "table", "story", "river", "field", "glass", "stone", "music",
+    "party", "voice", "horse", "train", "cloud", "night", "green", "small",
+]
 N_PREFIX, N_MATCH, N_SUFFIX, FN_DESC, ARG_DESC = 2, 3, 1, 3, 2
 
 

@@ -15,7 +15,18 @@ from interp.circuits.tasks.base import Task, require, single_token
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-NOUNS = ["abduction", "accord", "affair", "agreement", "appraisal", "assaults", "assessment", "attack", "attempts", "campaign", "captivity", "case", "challenge", "chaos", "clash", "collaboration", "coma", "competition", "confrontation", "consequence", "conspiracy", "construction", "consultation", "contact", "contract", "convention", "cooperation", "custody", "deal", "decline", "decrease", "demonstrations", "development", "disagreement", "disorder", "dispute", "domination", "dynasty", "effect", "effort", "employment", "endeavor", "engagement", "epidemic", "evaluation", "exchange", "existence", "expansion", "expedition", "experiments", "fall", "fame", "flights", "friendship", "growth", "hardship", "hostility", "illness", "impact", "imprisonment", "improvement", "incarceration", "increase", "insurgency", "invasion", "investigation", "journey", "war"]
+NOUNS = [
+    "abduction", "accord", "affair", "agreement", "appraisal", "assaults", "assessment", "attack",
+    "attempts", "campaign", "captivity", "case", "challenge", "chaos", "clash", "collaboration",
+    "coma", "competition", "confrontation", "consequence", "conspiracy", "construction",
+    "consultation", "contact", "contract", "convention", "cooperation", "custody", "deal",
+    "decline", "decrease", "demonstrations", "development", "disagreement", "disorder", "dispute",
+    "domination", "dynasty", "effect", "effort", "employment", "endeavor", "engagement",
+    "epidemic", "evaluation", "exchange", "existence", "expansion", "expedition", "experiments",
+    "fall", "fame", "flights", "friendship", "growth", "hardship", "hostility", "illness",
+    "impact", "imprisonment", "improvement", "incarceration", "increase", "insurgency", "invasion",
+    "investigation", "journey", "war",
+]
 TEMPLATE = "The {noun} lasted from the year {century}{yy} to the year {century}"
 
 

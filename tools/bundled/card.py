@@ -1,6 +1,6 @@
 """Export the trained bundled model into `data/interp-tiny/` and measure its model card.
 
-`python -m interp.bundled.card --build data/_build` copies the final checkpoint, loads it back
+`python -m tools.bundled.card --build data/_build` copies the final checkpoint, loads it back
 through `interp.load_model` (the user's path), measures held-out loss per source, the task
 metrics of `interp.bundled.tasks` and sample generations, and writes `card.json` and
 `MODEL_CARD.md`. Every number on the card comes from this script.
@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from interp.bundled import tasks
-from interp.bundled.corpus import DEBIAN_PACKAGES, LICENCES
-from interp.bundled.train import TrainConfig, run_directory
-from interp.bundled.wordlists import CONCEPTS
+from interp.texts.wordlists import CONCEPTS
+from tools.bundled.corpus import DEBIAN_PACKAGES, LICENCES
+from tools.bundled.train import TrainConfig, run_directory
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "interp-tiny"
 EXPORTED_FILES = ("config.json", "generation_config.json", "model.safetensors",
@@ -29,17 +29,18 @@ ABOUT = {
     "interp-tiny": (
         "The model bundled with interp: a small Llama-architecture causal LM (RMSNorm, gated "
         "SiLU MLP, rotary, grouped-query attention, tied embeddings), trained here from scratch "
-        "on offline text by `python -m interp.bundled.train`; this card is written by "
-        "`python -m interp.bundled.card`. It exists so that every test, notebook and demo of "
+        "on offline text by `python -m tools.bundled.train`; this card is written by "
+        "`python -m tools.bundled.card`. It exists so that every test, notebook and demo of "
         "interp runs on a real trained model without a model hub."),
     "interp-circuits": (
         "The second bundled model: the same tokenizer, corpus and architecture family as "
-        "interp-tiny, trained from scratch by `python -m interp.bundled.train --run circuits` "
+        "interp-tiny, trained from scratch by `python -m tools.bundled.train --run circuits` "
         "with a large share of generated task sentences (IOI with both name orders, year "
-        "ranges, name copying, repeated name lists; `interp.bundled.stories.TASK_MIXES['circuits']`), "
-        "so that it does IOI and greater-than and has circuits for `interp circuits` to find. "
+        "ranges, name copying, repeated name lists; "
+        "`interp.bundled.stories.TASK_MIXES['circuits']`), so that it does IOI and "
+        "greater-than and has circuits for `interp circuits` to find. "
         "interp-tiny never learned to copy a name from its context, so it cannot do IOI. "
-        "This card is written by `python -m interp.bundled.card --run circuits --name "
+        "This card is written by `python -m tools.bundled.card --run circuits --name "
         "interp-circuits`."),
 }
 """The opening paragraph of each bundled model's card."""
@@ -194,7 +195,7 @@ def training_commands(build: Path, run_dir: Path) -> list[str]:
     config = json.loads((run_dir / "train_config.json").read_text())
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in config.items()
                      if v != getattr(TrainConfig(), k, v))
-    command = f"python -m interp.bundled.train --build {build} --run {run_dir.name} {flags}"
+    command = f"python -m tools.bundled.train --build {build} --run {run_dir.name} {flags}"
     earlier = (training_commands(build, (build / config["init_from"]).parent)
                if config.get("init_from") else [])
     return [*earlier, command]

@@ -1,7 +1,8 @@
 """Train the bundled `interp-tiny` model: corpus -> tokenizer -> token files -> Llama LM.
 
-Run `python -m interp.bundled.train --build data/_build` (resumable: rerunning continues from
-the last checkpoint). Every stage is deterministic given the seed; CI never runs this.
+Run `python -m tools.bundled.train --build data/_build` from the repository root
+(resumable: rerunning continues from the last checkpoint). Every stage is deterministic given
+the seed; CI never runs this.
 `--run NAME --task-share F ...` trains another model on the same tokenizer and tokens, with a
 share F of each batch made of generated task sentences (how `interp-circuits` is made; the
 exact command is on its model card).
@@ -64,8 +65,8 @@ def prepare(build: Path, cfg: TrainConfig, log=print) -> None:
     """Assemble the corpus, train the tokenizer and write uint16 token files (idempotent)."""
     if (build / "tokens_meta.json").exists():
         return
-    from interp.bundled.corpus import assemble, is_validation
-    from interp.bundled.tokenizer import train_tokenizer
+    from tools.bundled.corpus import assemble, is_validation
+    from tools.bundled.tokenizer import train_tokenizer
 
     t0 = time.time()
     docs = assemble(cfg.generated_share, cfg.seed, log=log)
@@ -190,7 +191,7 @@ def train(build: Path, cfg: TrainConfig, log=print, run_dir: Path | None = None)
     import torch
     from transformers import AutoTokenizer
 
-    from interp.bundled.checkpoint import load_checkpoint, save_checkpoint
+    from tools.bundled.checkpoint import load_checkpoint, save_checkpoint
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

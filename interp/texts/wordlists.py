@@ -1,7 +1,8 @@
-"""Hand-made concept word lists for the bundled model's generated corpus and its probes.
+"""Hand-made concept word lists: plain English words, one list per concept.
 
-Each list is a concept the bundled model should learn to represent; later features (neuron
-maps, probes, circuits) look for exactly these concepts.
+The bundled toy models' generated corpus (interp.bundled.stories) is written with them, so they
+learned exactly these concepts; steering concepts, concept-depth datasets, IOI names and the
+model cards read the same lists for every model.
 """
 
 from __future__ import annotations

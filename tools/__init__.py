@@ -1,0 +1,1 @@
+"""Build tools, run from the repository root; never installed with interp."""
