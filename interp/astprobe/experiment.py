@@ -15,6 +15,7 @@ from interp.astprobe.reps import LeafReps, leaf_representations
 from interp.astprobe.train import TrainResult, Vocab, predict_trees, train_probe
 from interp.astprobe.tree import to_brackets
 from interp.errors import InterpError, range_error
+from interp.options import AstProbeOptions
 from interp.progress import say
 
 if TYPE_CHECKING:
@@ -28,14 +29,14 @@ class ProbeConfig:
     """Probe hyper-parameters. As the reference except lr 1e-2 (not 1e-3) and 30 epochs (not
     20): with far fewer training snippets, lr 1e-3 was still improving at epoch 20."""
 
-    rank: int = 64
+    rank: int = AstProbeOptions.rank
     orth: float = 5.0
-    lr: float = 1e-2
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 32
+    lr: float = AstProbeOptions.lr
+    epochs: int = AstProbeOptions.epochs
+    patience: int = AstProbeOptions.patience
+    batch_size: int = AstProbeOptions.batch_size
     lr_patience: int = 0
-    seed: int = 0
+    seed: int = AstProbeOptions.seed
     device: str = "cpu"
 
 

@@ -16,6 +16,7 @@ from interp.circuits.heads import head_outputs
 from interp.circuits.scores import edge_scores, head_scores
 from interp.circuits.tasks.base import Task, task_tokens
 from interp.errors import InterpError
+from interp.options import CircuitsOptions
 from interp.sae import SAEConfig, SparseAutoencoder, TrainLog, sae_codes, train_sae
 
 if TYPE_CHECKING:
@@ -27,15 +28,15 @@ class SAESettings:
     """The paper's defaults: 200 ReLU latents, L1 0.02, Adam 1e-3, 500 full-batch epochs on
     10 prompts (every head's vector of each), argmax codes, "count" head scores."""
 
-    n_latents: int = 200
-    l1: float = 0.02
+    n_latents: int = CircuitsOptions.latents
+    l1: float = CircuitsOptions.l1
     lr: float = 1e-3
-    epochs: int = 500
-    n_train: int = 10
+    epochs: int = CircuitsOptions.epochs
+    n_train: int = CircuitsOptions.n_train
     activation: str = "relu"
     k: int | None = None
-    score: str = "count"
-    seed: int = 0
+    score: str = CircuitsOptions.score
+    seed: int = CircuitsOptions.seed
 
 
 @dataclass

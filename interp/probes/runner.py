@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from interp.errors import InterpError, choices_error
 from interp.models.devices import dtype_name
 from interp.models.random_init import random_init_model
+from interp.options import ConceptDepthOptions as _CD
 from interp.probes.datasets import ProbeDataset, load_dataset
 from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
@@ -85,10 +86,11 @@ def concept_depth(
 
 
 def run_concept_depth(
-    model: Model, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
-    pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
+    model: Model, datasets: Sequence[ProbeDataset], *, site: str = _CD.site,
+    pooling: str = _CD.pooling, folds: int = _CD.folds, seed: int = _CD.seed, cache_dir: Any = None,
     controls: Sequence[str] = (), noise: bool = False, quantize: Sequence[str] = (),
-    batch_size: int = 16, jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
+    batch_size: int = _CD.batch_size, jump: float = _CD.jump, margin: float = _CD.margin,
+    tol: float = _CD.tol,
     log: Callable[[str], None] | None = _log_default,
 ) -> ConceptDepthRun:
     """Base curves plus the requested controls and robustness conditions, in one run."""

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from interp.errors import InterpError
 from interp.hooks import intervene
+from interp.options import DoseResponseOptions
 from interp.steer.clamps import Clamp, parse_value
 from interp.steer.concepts import concept_token_ids
 from interp.steer.scale import ActivationScale
@@ -178,12 +179,12 @@ def dose_response(
     concept_tokens: str | Sequence[str] | Sequence[int],
     values: Sequence[float | str] = (0, 1, 2, 5, 10, 20),
     *,
-    unit: str = "max",
+    unit: str = DoseResponseOptions.unit,
     mode: str = "set",
-    positions: Any = "all",
-    site: str = "mlp_post",
-    n_controls: int = 5,
-    seed: int = 0,
+    positions: Any = DoseResponseOptions.positions,
+    site: str = DoseResponseOptions.site,
+    n_controls: int = DoseResponseOptions.controls,
+    seed: int = DoseResponseOptions.seed,
     scales: ActivationScale | None = None,
     batch_size: int = 16,
 ) -> DoseResponse:

@@ -11,6 +11,7 @@ import torch
 
 from interp.errors import InterpError
 from interp.hooks import intervene
+from interp.options import SteerOptions
 from interp.steer.clamps import ClampLike, as_clamps, to_interventions
 from interp.steer.concepts import mention_pattern, mentions, resolve_concept, word_count
 from interp.steer.dose import check_prompts
@@ -116,14 +117,14 @@ def steer(
     model: Model,
     prompt: str,
     clamps: ClampLike | Sequence[ClampLike],
-    n_samples: int = 50,
+    n_samples: int = SteerOptions.n_samples,
     *,
     concept: str | Sequence[str] | None = None,
-    max_new_tokens: int = 30,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    seed: int = 0,
+    max_new_tokens: int = SteerOptions.max_new_tokens,
+    temperature: float = SteerOptions.temperature,
+    top_k: int | None = SteerOptions.top_k,
+    top_p: float | None = SteerOptions.top_p,
+    seed: int = SteerOptions.seed,
     batch_size: int = 64,
     use_cache: bool = True,
     confidence: float = 0.95,
