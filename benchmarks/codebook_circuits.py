@@ -22,6 +22,8 @@ def main() -> None:
     p.add_argument("--prompts", type=int, default=40, help="prompt pairs per task (40)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per setting (3)")
     p.add_argument("--codes", type=int, default=8, help="codes per head codebook (8)")
+    p.add_argument("--no-layer-norm", dest="layer_norm", action="store_false",
+                   help="codebooks without the LayerNorm before snapping")
     a = p.parse_args()
 
     import torch
@@ -45,7 +47,8 @@ def main() -> None:
                     "codebook": [], "sae": []}
                 for seed in range(a.seeds):
                     task = planted_task(a.prompts, seed, shared_fillers=shared)
-                    cb = codebook_circuit(model, task, n_codes=a.codes, seed=seed)
+                    cb = codebook_circuit(model, task, n_codes=a.codes, layer_norm=a.layer_norm,
+                                          seed=seed)
                     sae = sae_circuit(model, task, SAESettings(seed=seed))
                     for method, scores, secs in (("codebook", cb.scores, cb.seconds["total"]),
                                                  ("sae", sae.scores, sae.seconds["total"])):

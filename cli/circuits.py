@@ -8,7 +8,7 @@ import argparse
 
 from interp_cli.options import model_command, model_from, options_from
 
-from interp.options import CircuitsOptions
+from interp.options import PAPER_L1, PAPER_L1_OTHER, CircuitsOptions
 
 
 def add_parser(subparsers) -> None:
@@ -21,19 +21,22 @@ def add_parser(subparsers) -> None:
     add("--out", required=True, metavar="DIR", help="output directory")
     add("--truth", help="ground truth: a bundled circuit (ioi-gpt2-small, greater-than-gpt2-"
         "small, docstring-attn-only-4l), a JSON file, or 'patching' (heads whose "
-        "activation-patching score reaches --truth-threshold)")
+        "activation-patching score reaches --truth-threshold; patching is then not scored)")
     add("--truth-threshold", type=float, help="|patching score| (fraction of the "
         "clean-corrupt gap) for --truth patching")
     add("--ioi-words", help="IOI names/places/objects/templates: paper or bundled (those of "
         "interp-tiny's training corpus)")
-    add("--ioi-corrupt", help="which mention of the IOI subject a negative replaces by a third "
-        "name: s1 (the paper's) or s2")
+    add("--ioi-corrupt", help="IOI negatives: paper (the indirect object's mentions become a "
+        "third name, the subject's first mention the indirect object), s1 or s2 (that mention "
+        "of the subject becomes a third name)")
     add("-n", "--n-prompts", type=int, help="prompt pairs")
     add("--seed", type=int, help="prompt and SAE seed")
     add("--pooling", help="mean (the paper) or last")
     add("--score", help="count (the paper), fraction or frequency")
     add("--latents", type=int, help="SAE latents")
-    add("--l1", type=float, help="L1 coefficient")
+    per_task = ", ".join(f"{v:g} on {k}" for k, v in PAPER_L1.items())
+    add("--l1", type=float, help=f"SAE L1 coefficient (default: the paper's for the task, "
+        f"{per_task}, {PAPER_L1_OTHER:g} otherwise)")
     add("--epochs", type=int, help="full-batch epochs")
     add("--n-train", type=int, help="prompts the SAE trains on")
     add("--patch-mode", help="corrupted or mean")

@@ -14,6 +14,10 @@ from interp.options import CodebookSearchOptions, CodebookSteerOptions, Codebook
 TEXTS = "{what}, one document per line (default: generated stories)"
 
 
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
 def add_parser(subparsers) -> None:
     p = command(subparsers, "codebook", "codebook bottlenecks: train, search, steer", __doc__)
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -25,13 +29,18 @@ def add_parser(subparsers) -> None:
     add("--codes", type=int, help="codes per codebook")
     add("-k", type=int, help="active codes per token")
     add("--similarity", help="cosine or inner")
+    add("--layer-norm", action=argparse.BooleanOptionalAction,
+        help=f"LayerNorm before snapping, as the paper's code (default: "
+        f"{_on(CodebookTrainOptions.layer_norm)})")
     add("--steps", type=int, help="training steps")
     add("--batch-size", type=int, help="rows per step")
     add("--seq-len", type=int, help="tokens per row")
     add("--lr", type=float, help="codebook learning rate")
     add("--train-model", action="store_true", help="train the model's weights too (default: "
         "frozen)")
-    add("--no-kmeans", dest="kmeans", action="store_false", help="random codes, no k-means init")
+    add("--kmeans", action=argparse.BooleanOptionalAction,
+        help=f"k-means initialisation of the codes, else random as in the paper (default: "
+        f"{_on(CodebookTrainOptions.kmeans)})")
     add("--replace-dead-every", type=int, help="re-seed unused codes every N steps (0: never)")
     add("--texts", metavar="FILE", help=TEXTS.format(what="training text"))
     add("--train-chars", type=int, help="characters of generated text to train on")

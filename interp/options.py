@@ -126,23 +126,25 @@ class DoseResponseOptions(ClampOptions):
 
 @dataclass(frozen=True)
 class CodebookTrainOptions:
-    """`interp codebook train`: codes per codebook and active codes per token (k); training
-    steps, rows per step, tokens per row, learning rate; train the model's weights too; k-means
-    initialisation; dead-code replacement every N steps (0: never); training text (a file, one
-    document per line, or None: `train_chars` of the model's default corpus, stories for a
-    bundled model and real text otherwise, with a held-out part for the health check);
-    held-out rows for the health check; seed."""
+    """`interp codebook train`: codes per codebook and active codes per token (k); similarity;
+    a LayerNorm before snapping (the paper's code has one); training steps, rows per step,
+    tokens per row, learning rate; train the model's weights too; k-means initialisation and
+    dead-code replacement every N steps (0: never), both off as in the paper's configurations;
+    training text (a file, one document per line, or None: `train_chars` of the model's default
+    corpus, stories for a bundled model and real text otherwise, with a held-out part for the
+    health check); held-out rows for the health check; seed."""
 
     codes: int = 1024
     k: int = 8
     similarity: str = "cosine"
+    layer_norm: bool = True
     steps: int = 300
     batch_size: int = 8
     seq_len: int = 128
     lr: float = 1e-3
     train_model: bool = False
-    kmeans: bool = True
-    replace_dead_every: int = 50
+    kmeans: bool = False
+    replace_dead_every: int = 0
     texts: str | None = None
     train_chars: int = 1_500_000
     eval_rows: int = 32
@@ -267,24 +269,37 @@ class AstProbeOptions:
         _positive(self, "lr")
 
 
+#: O'Neill & Bui's L1 coefficient per task, as their experiments/main_results.py (the script
+#: behind their table) sets it: 0.05 on docstring, PAPER_L1_OTHER (also their config.yaml's
+#: value) on IOI, greater-than and any other task.
+PAPER_L1 = {"docstring": 0.05}
+PAPER_L1_OTHER = 0.02
+
+
+def paper_l1(task: str | None) -> float:
+    """The paper's L1 coefficient for the task named `task` (None: a task of your own)."""
+    return PAPER_L1.get(task or "", PAPER_L1_OTHER)
+
+
 @dataclass(frozen=True)
 class CircuitsOptions:
     """`interp circuits`: the methods ("sae", "patching", "attribution"), the ground truth's
-    patching threshold, the IOI word lists ("paper" or "bundled") and the corrupted mention
-    ("s1" or "s2"), prompt pairs and seed, head pooling and score, the SAE (latents, L1
-    coefficient, full-batch epochs, training prompts), the patching mode, and the heads
-    predicted for precision/recall (None: the truth's size) or a score threshold."""
+    patching threshold, the IOI word lists ("paper" or "bundled") and the negatives ("paper",
+    "s1" or "s2"), prompt pairs and seed, head pooling and score, the SAE (latents, L1
+    coefficient (None: the paper's for the task, `paper_l1`), full-batch epochs, training
+    prompts), the patching mode, and the heads predicted for precision/recall (None: the
+    truth's size) or a score threshold."""
 
     method: str = "sae"
     truth_threshold: float = 0.1
     ioi_words: str = "paper"
-    ioi_corrupt: str = "s1"
+    ioi_corrupt: str = "paper"
     n_prompts: int = 50
     seed: int = 0
     pooling: str = "mean"
     score: str = "count"
     latents: int = 200
-    l1: float = 0.02
+    l1: float | None = None
     epochs: int = 500
     n_train: int = 10
     patch_mode: str = "corrupted"
@@ -296,6 +311,9 @@ class CircuitsOptions:
         _whole(self, "latents", "epochs", "n_train")
         if self.top_n is not None:
             _whole(self, "top_n")
+        if self.l1 is not None and (isinstance(self.l1, bool) or not isinstance(
+                self.l1, (int, float)) or self.l1 < 0):
+            raise InterpError(f"l1 must be a number >= 0, got {self.l1!r}")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,11 @@ def test_round_trip_stamps_the_format(tmp_path):
     assert layer_files(path) == [3]
     tensors, meta = load_tensors(path / "layer_00003.safetensors", "f1")
     assert torch.equal(tensors["x"], torch.ones(2)) and meta == {"fingerprint": "f1", "layer": "3"}
-    assert (path / CFG_FILE).read_bytes() == saved(tmp_path).joinpath(CFG_FILE).read_bytes()
+    # the convention: sorted keys, indent 1, a final newline; saved again, the same bytes
+    text = ('{\n "fingerprint": "f1",\n "format": "interp-demo",\n "format_version": 2,\n'
+            ' "model": "m"\n}\n')
+    assert (path / CFG_FILE).read_text() == text
+    assert saved(tmp_path).joinpath(CFG_FILE).read_text() == text
 
 
 def test_another_model_is_refused_naming_both_fingerprints(tmp_path):

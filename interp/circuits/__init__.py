@@ -12,16 +12,25 @@ from interp.circuits.patching import (
     task_metric,
 )
 from interp.circuits.report import METHODS, CircuitReport, circuit_report, run_circuits
-from interp.circuits.scores import HEAD_SCORES, edge_scores, edge_truth, edges_to_heads, head_scores
+from interp.circuits.scores import (
+    EDGE_DENOMINATORS,
+    HEAD_SCORES,
+    edge_scores,
+    edge_truth,
+    edges_to_heads,
+    head_scores,
+    top_pair_heads,
+)
 from interp.circuits.tasks import TASKS, Task, make_task, task_tokens
 from interp.circuits.tasks.custom import task_from_file
 
 __all__ = [
-    "HEAD_SCORES", "METHODS", "POOLINGS", "TASKS", "Circuit", "CircuitReport", "Classification",
+    "EDGE_DENOMINATORS", "HEAD_SCORES", "METHODS", "POOLINGS", "TASKS", "Circuit",
+    "CircuitReport", "Classification",
     "PatchResult", "SAECircuitResult", "SAESettings", "Task", "activation_patching",
     "attribution_patching", "bundled_circuits", "circuit_report", "classify", "edge_scores",
     "edge_truth",
     "edges_to_heads", "head_labels", "head_outputs", "head_scores", "load_circuit",
     "make_task", "roc_auc", "run_circuits", "sae_circuit", "score_outputs", "task_from_file",
-    "task_metric", "task_tokens",
+    "task_metric", "task_tokens", "top_pair_heads",
 ]

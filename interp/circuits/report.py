@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from interp.options import CircuitsOptions, ModelOptions
 
 METHODS = ("sae", "patching", "attribution")
+#: The report's name for the SAE method's node scores from edges (O'Neill & Bui's top pairs).
+SAE_EDGES = "sae_edges"
 
 
 @dataclass
@@ -85,6 +87,10 @@ class CircuitReport:
                 line += "  " + ("yes" if row["in_truth"] else "")
             lines.append(line)
         lines.append("wall time: " + ", ".join(f"{m} {s:.2f} s" for m, s in self.seconds.items()))
+        if self.info.get("truth_is") in self.scores:  # never print a self-comparison
+            lines.append(f"{self.info['truth_is']}: is the ground truth "
+                         f"({self.truth.source if self.truth else 'its own scores'}); "
+                         "not scored against itself")
         for m, ev in self.evaluation.items():
             c = ev["top_n"]
             lines.append(f"{m}: ROC-AUC {ev['roc_auc']:.3f}; top-{ev['n']}: precision "
@@ -155,10 +161,16 @@ def run_circuits(
         if m == "sae":
             res = sae_circuit(model, task, settings, pooling=pooling, progress=progress)
             rep.scores["sae"], rep.seconds["sae"] = res.scores, res.seconds["total"]
-            rep.info["sae"] = {"stages_s": res.seconds, "settings": settings.__dict__,
+            # the paper's node scores from the top edge pairs (raw counts, as their table)
+            rep.scores[SAE_EDGES] = res.edge_heads()
+            rep.info["sae"] = {"stages_s": res.seconds,
+                               "settings": {**settings.__dict__,
+                                            "l1": settings.l1_for(task.name)},
                                "pooling": pooling,
                                "train_activations_per_s": res.log.activations_per_s,
-                               "final_loss": res.log.loss[-1]}
+                               "final_loss": res.log.loss[-1],
+                               SAE_EDGES: "heads counted in the top n_heads**2 // 2 slots of "
+                                          "the edge pairs ranked by raw edge score"}
         elif m == "patching":
             patch = activation_patching(model, task, mode=patch_mode)
             rep.scores["patching"], rep.seconds["patching"] = patch.scores, patch.seconds
@@ -180,14 +192,16 @@ def run_circuits(
                                   f"activation patching ({patch_mode}), |score| >= "
                                   f"{truth_threshold}")
         truth_mask = mask
+        rep.info["truth_is"] = "patching"
     rep.truth, rep.truth_mask = (truth if isinstance(truth, Circuit) else None), truth_mask
     if truth_mask is not None:
-        for m, s in rep.scores.items():  # patching effects rank by size, either sign
-            rep.evaluation[m] = evaluate(s if m == "sae" else s.abs(), truth_mask, top_n,
-                                         threshold)
+        for m, s in rep.scores.items():
+            if m == rep.info.get("truth_is"):
+                continue  # the truth scored against itself is not a result
+            # patching effects rank by size, either sign
+            rep.evaluation[m] = evaluate(s.abs() if m in ("patching", "attribution") else s,
+                                         truth_mask, top_n, threshold)
     return rep
-
-
 
 
 def parse_methods(text: str) -> list[str]:

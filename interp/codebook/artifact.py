@@ -1,6 +1,8 @@
 """Codebooks as an interp.artifact (kind CODEBOOKS): a directory with cfg.json (model name
-and fingerprint, one entry per site) and codebooks.safetensors (codes and usage counts).
-Written atomically; loading against a model with another fingerprint is refused."""
+and fingerprint, one entry per site) and codebooks.safetensors (codes, usage counts and, with
+the layer norm, its weight and bias). Written atomically; loading against a model with another
+fingerprint is refused. Format version 2 added the layer norm; version 1 directories (made
+without it) are refused with "make it again"."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from interp.errors import InterpError
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-CODEBOOKS = Kind("codebooks", 1, "codebooks", made="were made for")
+CODEBOOKS = Kind("codebooks", 2, "codebooks", made="were made for")
 TENSORS_FILE = "codebooks.safetensors"
 
 
@@ -30,8 +32,12 @@ def save_codebooks(codebooks: Codebooks, path: str | os.PathLike, meta: dict | N
     for s, book in codebooks.items():
         tensors[f"{s.key}.codes"] = book.codes.float()
         tensors[f"{s.key}.counts"] = book.counts
+        if book.layer_norm:
+            tensors[f"{s.key}.ln_weight"] = book.ln_weight.float()
+            tensors[f"{s.key}.ln_bias"] = book.ln_bias.float()
         sites.append({"layer": s.layer, "site": s.site, "n_codes": book.n_codes, "k": book.k,
-                      "groups": book.groups, "dim": book.dim, "similarity": book.similarity})
+                      "groups": book.groups, "dim": book.dim, "similarity": book.similarity,
+                      "layer_norm": book.layer_norm})
     cfg = {"model": codebooks.model_name, "fingerprint": codebooks.fingerprint,
            "sites": sites, "meta": meta or {}}
     return CODEBOOKS.save(path, cfg, {TENSORS_FILE: tensor_bytes(tensors, codebooks.fingerprint)})
@@ -48,10 +54,14 @@ def load_codebooks(path: str | os.PathLike, model: Model) -> Codebooks:
     for entry in cfg["sites"]:
         s = CodebookSite(int(entry["layer"]), str(entry["site"]))
         book = Codebook(int(entry["dim"]), int(entry["n_codes"]), int(entry["k"]),
-                        groups=int(entry["groups"]), similarity=entry["similarity"])
+                        groups=int(entry["groups"]), similarity=entry["similarity"],
+                        layer_norm=bool(entry["layer_norm"]))
         try:
             book.codes.data.copy_(tensors[f"{s.key}.codes"])
             book.counts.copy_(tensors[f"{s.key}.counts"])
+            if book.layer_norm:
+                book.ln_weight.data.copy_(tensors[f"{s.key}.ln_weight"])
+                book.ln_bias.data.copy_(tensors[f"{s.key}.ln_bias"])
         except (KeyError, RuntimeError) as err:
             raise InterpError(f"codebooks in '{path}' are damaged at {s}: {err}") from None
         sites.append(s)

@@ -61,10 +61,11 @@ def pooled_z(model: Model, prompts: list[Tensor], pooling: str = "mean", batch_s
 
 
 def codebook_circuit(model: Model, task: Any, *, n_codes: int = 8, n_train: int = 10,
-                     pooling: str = "mean", score: str = "count", seed: int = 0
-                     ) -> CodebookCircuitResult:
+                     pooling: str = "mean", score: str = "count", layer_norm: bool = True,
+                     seed: int = 0) -> CodebookCircuitResult:
     """Score every head for `task` (an interp.circuits Task) with k=1 per-head codebooks
-    fitted by k-means on `n_train` random prompts' pooled z (timed per stage)."""
+    fitted by k-means on `n_train` random prompts' pooled z (timed per stage); layer_norm:
+    the codebooks normalise z first (interp.codebook.Codebook)."""
     from interp.circuits.scores import head_scores
     from interp.circuits.tasks.base import task_tokens
 
@@ -79,7 +80,8 @@ def codebook_circuit(model: Model, task: Any, *, n_codes: int = 8, n_train: int 
     gen = torch.Generator().manual_seed(seed)
     train = z[torch.randperm(n, generator=gen)[:n_train]]
     books = Codebooks.create(model, [f"{layer}:attn_z" for layer in range(f.n_layers)],
-                             n_codes=n_codes, k=1, similarity="inner", seed=seed)
+                             n_codes=n_codes, k=1, similarity="inner", layer_norm=layer_norm,
+                             seed=seed)
     codes = []
     for layer, book in enumerate(books.values()):
         book.kmeans_init(train[:, layer].cpu(), seed=seed + layer)

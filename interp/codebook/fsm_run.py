@@ -4,7 +4,7 @@ codebooks together, and measure transition accuracy with and without codebooks a
 purely codes (vs neurons) map to states. The model without codebooks is trained for as many
 steps in all (base + codebook steps) as the one with them.
 
-    python -m interp.codebook.fsm_run --out runs/fsm   (fixed seed; ~20 min on one CPU thread)
+    python -m interp.codebook.fsm_run --out runs/fsm   (fixed seed; ~4 min on one CPU thread)
 """
 
 from __future__ import annotations
@@ -92,8 +92,11 @@ def unit_states(model: Model, fsm: task.FSM, codebooks: Any = None, site: Any = 
 def run(out: Path, *, n_states: int = 100, n_edges: int = 10, d_model: int = 64,
         layers: int = 2, base_steps: int = 2400, cb_steps: int = 600, batch: int = 64,
         states: int = 16, n_codes: int = 1000, similarity: str = "inner",
-        model_lr: float = 1e-4, seed: int = 0, reuse: bool = False) -> dict[str, Any]:
-    """Run the experiment into `out` (reuse: keep base models already trained there)."""
+        model_lr: float = 1e-4, layer_norm: bool = True, kmeans: bool = False,
+        replace_dead_every: int = 0, seed: int = 0, reuse: bool = False) -> dict[str, Any]:
+    """Run the experiment into `out` (reuse: keep base models already trained there). The
+    codebooks follow the paper's FSM configuration (fsm_main.yaml): a layer norm before
+    snapping, random codes (no k-means) and no dead-code replacement, unless told."""
     import interp
     from interp.codebook import Codebooks, finetune, splice
 
@@ -127,12 +130,11 @@ def run(out: Path, *, n_states: int = 100, n_edges: int = 10, d_model: int = 64,
     model = interp.load_model(start_path, device="cpu")
     sites = [f"{layer}:{s}" for layer in range(layers) for s in ("attn_z", "mlp_out")]
     books = Codebooks.create(model, sites, n_codes=n_codes, k=1, similarity=similarity,
-                             seed=seed)
+                             layer_norm=layer_norm, seed=seed)
     rows = fsm.trajectories(20_000, states, seed=seed + 1)
     log = finetune(model, books, rows, steps=cb_steps, batch_size=batch, lr=1e-3,
-                   train_model=model_lr > 0, model_lr=max(model_lr, 1e-12), kmeans_init=True,
-                   kmeans_tokens=20_000,
-                   replace_dead_every=100, seed=seed)
+                   train_model=model_lr > 0, model_lr=max(model_lr, 1e-12), kmeans_init=kmeans,
+                   kmeans_tokens=20_000, replace_dead_every=replace_dead_every, seed=seed)
     with splice(model, books):
         cb = {"sampled_transition_accuracy": task.sampled_transition_accuracy(model, fsm,
                                                                               seed=seed),
@@ -145,6 +147,8 @@ def run(out: Path, *, n_states: int = 100, n_edges: int = 10, d_model: int = 64,
                        "units_used": len(by_unit)}
     result["with_codebooks"] = cb | {"codes": codes, "n_codes": n_codes, "k": 1,
                                      "similarity": similarity, "model_lr": model_lr,
+                                     "layer_norm": layer_norm, "kmeans": kmeans,
+                                     "replace_dead_every": replace_dead_every,
                                      "cb_steps": cb_steps,
                                      "final_lm_loss": log.lm_loss[-1]}
     result["seconds"] = round(time.time() - start, 1)
@@ -167,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--similarity", default="inner", help="inner (default) or cosine")
     p.add_argument("--model-lr", type=float, default=1e-4,
                    help="model learning rate while the codebooks train (1e-4; 0 freezes it)")
+    p.add_argument("--no-layer-norm", dest="layer_norm", action="store_false",
+                   help="codebooks without the LayerNorm before snapping")
+    p.add_argument("--kmeans", action="store_true", help="k-means initialisation of the codes")
+    p.add_argument("--replace-dead-every", type=int, default=0,
+                   help="re-seed unused codes every N steps (0: never, the default)")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the base models already trained in --out")
     p.add_argument("--seed", type=int, default=0, help="seed (0)")
@@ -174,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     result = run(Path(a.out), n_states=a.states, n_edges=a.edges, d_model=a.d_model,
                  layers=a.layers, base_steps=a.base_steps, cb_steps=a.cb_steps,
-                 n_codes=a.codes, similarity=a.similarity, model_lr=a.model_lr, seed=a.seed,
-                 reuse=a.reuse)
+                 n_codes=a.codes, similarity=a.similarity, model_lr=a.model_lr,
+                 layer_norm=a.layer_norm, kmeans=a.kmeans,
+                 replace_dead_every=a.replace_dead_every, seed=a.seed, reuse=a.reuse)
     print(json.dumps(result, indent=1))
     return 0
 

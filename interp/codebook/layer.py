@@ -2,8 +2,11 @@
 straight-through gradient (Tamkin et al. 2023, arXiv 2310.17230).
 
 A `Codebook` holds `groups` independent codebooks of `n_codes` codes each (groups = 1 for a
-residual-width site, groups = n_heads for per-head outputs). Similarity is cosine or the
-inner product over the code norm (x . c / |c|), as in the paper; the top-k ids are discrete.
+residual-width site, groups = n_heads for per-head outputs). As in the authors' code
+(taufeeque9/codebook-features, `CodebookLayer`), each input first goes through a LayerNorm
+(one per group; `layer_norm=False` skips it) and the output is the mean of the chosen codes,
+which live in that normalised space. Similarity is cosine or the inner product over the code
+norm (x . c / |c|); both rank the codes of one input alike, so the top-k ids are the same.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from typing import Any
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from interp.errors import InterpError, choices_error
+from interp.options import CodebookTrainOptions
 
 SIMILARITIES = ("cosine", "inner")
+LN_EPS = 1e-5
+"""The LayerNorm's epsilon (torch.nn.LayerNorm's default, which the authors' layer uses)."""
 
 
 class StraightThrough(torch.autograd.Function):
@@ -44,13 +51,19 @@ class Codebook(nn.Module):
     """`groups` codebooks of `n_codes` codes of width `dim`; `k` codes are active per token.
 
     forward(x [..., groups, dim]) -> (output [..., groups, dim], ids [..., groups, k]).
-    Ids are sorted most similar first and pass through the hook point `hook_ids`. Usage counts
-    accumulate in `counts` while `track_usage` is on (dead-code replacement and health metrics
-    read them).
+    With `layer_norm` (the default, as the authors' code) x is first normalised per group
+    (`normalize`: LayerNorm over dim, eps 1e-5, affine `ln_weight` / `ln_bias` starting at 1 / 0;
+    the affine is trained with the codes only for a group of codebooks, groups > 1, as the
+    authors' optimiser does for their per-head codebooks), the codes are matched against the
+    normalised input, and the output is the mean of the chosen codes (not mapped back to the
+    input's scale). Ids are sorted most similar first and pass through the hook point
+    `hook_ids`. Usage counts accumulate in `counts` while `track_usage` is on (dead-code
+    replacement and health metrics read them).
     """
 
     def __init__(self, dim: int, n_codes: int, k: int = 1, *, groups: int = 1,
-                 similarity: str = "cosine", seed: int = 0) -> None:
+                 similarity: str = CodebookTrainOptions.similarity,
+                 layer_norm: bool = CodebookTrainOptions.layer_norm, seed: int = 0) -> None:
         super().__init__()
         for name, value in (("dim", dim), ("n_codes", n_codes), ("groups", groups), ("k", k)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -64,6 +77,11 @@ class Codebook(nn.Module):
         self.codes = nn.Parameter(torch.randn(groups, n_codes, dim, generator=gen) / dim**0.5)
         self.k = k
         self.similarity = similarity
+        self.layer_norm = bool(layer_norm)
+        if self.layer_norm:
+            train = groups > 1
+            self.ln_weight = nn.Parameter(torch.ones(groups, dim), requires_grad=train)
+            self.ln_bias = nn.Parameter(torch.zeros(groups, dim), requires_grad=train)
         self.register_buffer("counts", torch.zeros(groups, n_codes, dtype=torch.long))
         self.hook_ids = IdHook()
         self.track_usage = True
@@ -84,11 +102,22 @@ class Codebook(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"groups={self.groups}, n_codes={self.n_codes}, dim={self.dim}, k={self.k}, "
-                f"similarity={self.similarity!r}")
+                f"similarity={self.similarity!r}, layer_norm={self.layer_norm}")
 
     # ---- forward -----------------------------------------------------------------------
+    def normalize(self, x: Float[Tensor, "... groups dim"]) -> Float[Tensor, "... groups dim"]:
+        """The input as the codes see it: LayerNorm per group (identity without layer_norm)."""
+        if not self.layer_norm:
+            return x
+        h = F.layer_norm(x, (self.dim,), eps=LN_EPS)
+        return h * self.ln_weight.to(x.dtype) + self.ln_bias.to(x.dtype)
+
     def scores(self, x: Float[Tensor, "... groups dim"]) -> Float[Tensor, "... groups n_codes"]:
-        """Similarity of every input to every code of its group."""
+        """Similarity of every input (normalised first, with layer_norm) to every code of its
+        group."""
+        return self._similarity(self.normalize(x))
+
+    def _similarity(self, x: Tensor) -> Tensor:
         codes = self.codes.to(x.dtype)
         s = torch.einsum("...gd,gcd->...gc", x, codes)
         s = s / codes.norm(dim=-1).clamp_min(1e-8)
@@ -97,6 +126,7 @@ class Codebook(nn.Module):
         return s
 
     def top_ids(self, x: Float[Tensor, "... groups dim"]) -> Int[Tensor, "... groups k"]:
+        """The k most similar codes of each input (normalised first, with layer_norm)."""
         with torch.no_grad():
             return self.scores(x.detach()).topk(self.k, dim=-1).indices
 
@@ -113,11 +143,15 @@ class Codebook(nn.Module):
         if x.shape[-2:] != (self.groups, self.dim):
             raise InterpError(f"codebook input has shape {tuple(x.shape)}; expected "
                               f"[..., {self.groups}, {self.dim}]")
-        ids = self.hook_ids(self.top_ids(x))
-        return self.snap(x, ids), ids
+        h = self.normalize(x)
+        with torch.no_grad():
+            top = self._similarity(h.detach()).topk(self.k, dim=-1).indices
+        ids = self.hook_ids(top)
+        return self.snap(h, ids), ids
 
     def snap(self, x: Tensor, ids: Tensor) -> Tensor:
-        """The straight-through output for given ids (records usage and the last call)."""
+        """The straight-through output for given ids; `x` is the input as the codes see it
+        (after `normalize`). Records usage and the last call (`last_input` is that x)."""
         self.last_ids, self.last_input = ids, x.detach()
         if self.track_usage:
             self.record(ids)
@@ -133,12 +167,16 @@ class Codebook(nn.Module):
                 self.counts[g] += torch.bincount(hit, minlength=self.n_codes).to(self.counts)
 
     def reconstruction_loss(self) -> Tensor:
-        """Mean squared error between the last snapped output and its (detached) input,
-        differentiable in the codes: the codebook term of the finetuning loss."""
+        """Squared error |out - x|^2 between the last snapped output and its (detached,
+        normalised) input, averaged over tokens and summed over the groups, differentiable in
+        the codes only: the codebook term of the finetuning loss. Each group's codes get the
+        gradient of their own token-mean error (no 1/groups), as each of the authors'
+        per-head codebooks adds its own (`aeloss`)."""
         if self.last_ids is None or self.last_input is None:
             return self.codes.new_zeros(())
         out = self.lookup(self.last_ids)
-        return ((out - self.last_input.to(out.dtype)) ** 2).sum(-1).mean()
+        err = ((out - self.last_input.to(out.dtype)) ** 2).sum(-1)  # [..., groups]
+        return err.reshape(-1, self.groups).mean(0).sum()
 
     # ---- maintenance ---------------------------------------------------------------------
     def reset_counts(self) -> None:
@@ -148,7 +186,8 @@ class Codebook(nn.Module):
     def replace_dead(self, data: Float[Tensor, "n groups dim"], noise: float = 0.01,
                      seed: int = 0) -> int:
         """Re-seed codes never used since the last reset with random inputs from `data`
-        (plus relative noise); returns how many were replaced, and resets the counts."""
+        (plus relative noise); returns how many were replaced, and resets the counts. `data`
+        is in the codes' space: normalised inputs, e.g. `last_input`."""
         gen = torch.Generator().manual_seed(seed)
         replaced = 0
         for g in range(self.groups):
@@ -167,12 +206,14 @@ class Codebook(nn.Module):
     @torch.no_grad()
     def kmeans_init(self, data: Float[Tensor, "n groups dim"], iters: int = 20,
                     seed: int = 0) -> None:
-        """Set each group's codes to k-means centroids of `data` (see interp.codebook.kmeans)."""
+        """Set each group's codes to k-means centroids of `data`, the site's activations
+        (normalised first, with layer_norm; see interp.codebook.kmeans)."""
         from interp.codebook.kmeans import kmeans
 
         if data.dim() != 3 or data.shape[1:] != (self.groups, self.dim):
             raise InterpError(f"k-means data has shape {tuple(data.shape)}; expected "
                               f"[n, {self.groups}, {self.dim}]")
+        data = self.normalize(data.to(self.codes))
         for g in range(self.groups):
             centres = kmeans(data[:, g].float(), self.n_codes, iters=iters, seed=seed + g,
                              cosine=self.similarity == "cosine")

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from interp.artifact import check_model
 from interp.codebook.layer import Codebook
 from interp.errors import InterpError, choices_error
+from interp.options import CodebookTrainOptions
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -87,9 +88,13 @@ class Codebooks(nn.Module):
         self.fingerprint = fingerprint
 
     @classmethod
-    def create(cls, model: Model, sites: Sequence[str | CodebookSite], n_codes: int = 512,
-               k: int = 8, *, similarity: str = "cosine", seed: int = 0) -> Codebooks:
-        """One codebook of `n_codes` codes (k active) per site; see CODEBOOK_SITES."""
+    def create(cls, model: Model, sites: Sequence[str | CodebookSite],
+               n_codes: int = CodebookTrainOptions.codes, k: int = CodebookTrainOptions.k, *,
+               similarity: str = CodebookTrainOptions.similarity,
+               layer_norm: bool = CodebookTrainOptions.layer_norm, seed: int = 0) -> Codebooks:
+        """One codebook of `n_codes` codes (k active) per site; see CODEBOOK_SITES and
+        interp.codebook.Codebook (layer_norm: a LayerNorm before snapping, as the paper's
+        code)."""
         if isinstance(sites, str):
             sites = [sites]
         parsed = [CodebookSite.parse(s) for s in sites]
@@ -97,7 +102,7 @@ class Codebooks(nn.Module):
         for i, s in enumerate(parsed):
             groups, dim = site_shape(model, s)
             books.append(Codebook(dim, n_codes, k, groups=groups, similarity=similarity,
-                                  seed=seed + i))
+                                  layer_norm=layer_norm, seed=seed + i))
         out = cls(parsed, books, model_name=str(model.name), fingerprint=model.fingerprint)
         return out.to(model.device)
 

@@ -1,6 +1,7 @@
 """Finetune codebooks spliced into a model: LM loss plus the codebook reconstruction loss,
 with the model frozen (default) or trained too; optional k-means initialisation and periodic
-dead-code replacement. Texts are packed into fixed-length token rows."""
+dead-code replacement (both off by default, as in the paper's configurations). Texts are
+packed into fixed-length token rows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+from interp.options import CodebookTrainOptions
 from interp.progress import say
 
 if TYPE_CHECKING:
@@ -23,19 +25,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class TrainConfig:
-    """Finetuning settings (all have working defaults)."""
+    """Finetuning settings; the defaults shared with `interp codebook train` are read from
+    interp.options.CodebookTrainOptions."""
 
-    steps: int = 200
-    batch_size: int = 8
-    seq_len: int = 128
-    lr: float = 1e-3
+    steps: int = CodebookTrainOptions.steps
+    batch_size: int = CodebookTrainOptions.batch_size
+    seq_len: int = CodebookTrainOptions.seq_len
+    lr: float = CodebookTrainOptions.lr
     recon_weight: float = 1.0
-    train_model: bool = False
+    train_model: bool = CodebookTrainOptions.train_model
     model_lr: float = 1e-4
-    kmeans_init: bool = True
+    kmeans_init: bool = CodebookTrainOptions.kmeans
     kmeans_tokens: int = 8192
-    replace_dead_every: int = 50
-    seed: int = 0
+    replace_dead_every: int = CodebookTrainOptions.replace_dead_every
+    seed: int = CodebookTrainOptions.seed
 
     def check(self) -> None:
         for name in ("steps", "batch_size", "seq_len", "kmeans_tokens"):
@@ -73,7 +76,8 @@ def pack_tokens(model: Model, texts: Sequence[str], seq_len: int) -> Int[Tensor,
 
 def kmeans_init(model: Model, codebooks: Codebooks, tokens: Tensor, n_tokens: int = 8192,
                 seed: int = 0) -> None:
-    """Initialise every codebook with k-means of its site's activations (original model)."""
+    """Initialise every codebook with k-means of its site's activations (original model;
+    each codebook normalises them first when it has the layer norm)."""
     from interp.hooks import capture
 
     names = {str(s): model.hook_name(s.site, s.layer) for s, _ in codebooks.items()}
@@ -90,7 +94,8 @@ def finetune(model: Model, codebooks: Codebooks, data: Sequence[str] | Tensor,
     """Train the codebooks (and the model when config.train_model) spliced into `model`.
 
     data: texts (packed into rows of config.seq_len) or a [rows, seq] token tensor.
-    Loss = LM loss + recon_weight x sum of the codebooks' reconstruction MSE. The model's
+    Loss = LM loss + recon_weight x sum of the codebooks' reconstruction losses (per codebook:
+    the token-mean squared error, summed over its groups). The model's
     requires_grad flags are restored afterwards; with train_model its weights change (and
     `model.fingerprint` no longer describes them: save the model and reload it).
     """

@@ -83,13 +83,15 @@ def train_codebooks(
         texts = default_documents(model, o.train_chars, o.seed, split="train")
         held = default_documents(model, 8 * o.eval_rows * o.seq_len, HELD_OUT_SEED,
                                  split="held_out")
-    books = Codebooks.create(model, sites, o.codes, o.k, similarity=o.similarity, seed=o.seed)
+    books = Codebooks.create(model, sites, o.codes, o.k, similarity=o.similarity,
+                             layer_norm=o.layer_norm, seed=o.seed)
     say("codebook", f"packing {len(texts)} documents", enabled=progress)
     rows = pack_tokens(model, texts, o.seq_len)
     log = finetune(model, books, rows, config, progress=progress)
     result = health(model, books, pack_tokens(model, held, o.seq_len)[: o.eval_rows])
     meta = {"steps": o.steps, "batch_size": o.batch_size, "seq_len": o.seq_len, "lr": o.lr,
-            "train_model": o.train_model, "seed": o.seed, "train_rows": len(rows),
+            "train_model": o.train_model, "kmeans": o.kmeans,
+            "replace_dead_every": o.replace_dead_every, "seed": o.seed, "train_rows": len(rows),
             "seconds": round(log.seconds, 1), "final_lm_loss": log.lm_loss[-1],
             "health": result.to_dict()}
     path = save_codebooks(books, out, meta=meta)

@@ -21,6 +21,10 @@ short, a neuron vector v is decoded as softmax(scale(fold(center(v))) @ W / temp
    flagged_tokens="exclude" ("mark" records them in the map without excluding them);
 6. probabilities are the softmax over the remaining vocabulary at `temperature`;
    margin = top-1 minus top-2 logit; entropy in nats.
+
+The paper's decode (Davies 2025) is center="none", scale="norm" (CLI: --center none --scale
+norm): each raw row through the final norm and the LM head. The defaults depart from it in
+center="mean" (changes rankings) and scale="calibrated" (changes no ranking).
 """
 
 from __future__ import annotations

@@ -1,7 +1,19 @@
-"""SparseAutoencoder: ReLU or top-k latents, unit-norm decoder rows, tied pre-bias.
+"""SparseAutoencoder: ReLU or top-k latents, unit-norm weights, tied pre-bias.
 
-x_hat = f((x - b_dec) @ W_enc + b_enc) @ W_dec + b_dec, with every row of W_dec of unit norm
-(kept so by `normalize_decoder_` after each step and `remove_parallel_grads_` before it).
+x_hat = f((x - b_dec) @ W_enc + b_enc) @ W_dec + b_dec (W_enc [d_in, n_latents], W_dec
+[n_latents, d_in]). The unit-norm constraint (`unit_norm`) is kept by `normalize_decoder_`
+after each step and `remove_parallel_grads_` before it:
+
+- "atoms": every row of W_dec (one latent's direction in input space) has unit norm; the
+  encoder is free (the dictionary-learning convention).
+- "oneill-bui": O'Neill & Bui's code (`ConstrainedUnitNormLinear` on both layers): every column
+  of W_enc (one latent's encoder vector) and every column of W_dec (one input dimension's
+  weights over the latents) has unit norm.
+
+Initialisation (`init`): "tied" draws W_dec, normalises it and sets W_enc = W_dec.T, b_enc = 0;
+"oneill-bui" draws W_enc and W_dec independently from N(0, 1) and normalises them along their
+unit-norm axes, b_enc ~ U(-1/sqrt(d_in), 1/sqrt(d_in)) (torch.nn.Linear's bias rule, as the
+paper's code). b_dec starts at 0 either way (train_sae can set it to the data mean).
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ from torch import Tensor, nn
 from interp.errors import InterpError, choices_error
 
 ACTIVATIONS = ("relu", "topk")
+UNIT_NORMS = ("atoms", "oneill-bui")
+INITS = ("tied", "oneill-bui")
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,8 @@ class SAEConfig:
     d_in: width of the input vectors; n_latents: dictionary size; activation "relu" (sparsity
     from the L1 penalty `l1`) or "topk" (keep the k largest ReLU pre-activations; l1 may be 0).
     The loss is mean over the batch of (sum of squared errors / d_in) + l1 * sum |latents|.
+    unit_norm: which weights are kept unit norm, "atoms" or "oneill-bui"; init: "tied" or
+    "oneill-bui" (see the module docstring).
     """
 
     d_in: int
@@ -33,6 +49,8 @@ class SAEConfig:
     activation: str = "relu"
     k: int | None = None
     l1: float = 0.02
+    unit_norm: str = "atoms"
+    init: str = "tied"
 
     def __post_init__(self) -> None:
         for name in ("d_in", "n_latents"):
@@ -47,6 +65,10 @@ class SAEConfig:
             raise InterpError(f"top-k SAE needs k in 1..{self.n_latents}, got {self.k!r}")
         if self.l1 < 0:
             raise InterpError(f"l1 must be >= 0, got {self.l1!r}")
+        if self.unit_norm not in UNIT_NORMS:
+            raise choices_error("SAE unit norm", self.unit_norm, UNIT_NORMS)
+        if self.init not in INITS:
+            raise choices_error("SAE init", self.init, INITS)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -64,12 +86,22 @@ class SparseAutoencoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         gen = torch.Generator().manual_seed(seed)
-        w_dec = torch.randn(cfg.n_latents, cfg.d_in, generator=gen)
-        w_dec = w_dec / w_dec.norm(dim=-1, keepdim=True)
+        if cfg.init == "tied":
+            w_dec = torch.randn(cfg.n_latents, cfg.d_in, generator=gen)
+            w_dec = w_dec / w_dec.norm(dim=-1, keepdim=True)
+            w_enc = w_dec.T.clone()
+            b_enc = torch.zeros(cfg.n_latents)
+        else:  # O'Neill & Bui: independent N(0, 1) layers, a Linear-style encoder bias
+            w_enc = torch.randn(cfg.d_in, cfg.n_latents, generator=gen)
+            w_dec = torch.randn(cfg.n_latents, cfg.d_in, generator=gen)
+            bound = 1 / cfg.d_in ** 0.5
+            b_enc = (torch.rand(cfg.n_latents, generator=gen) * 2 - 1) * bound
         self.W_dec = nn.Parameter(w_dec)
-        self.W_enc = nn.Parameter(w_dec.T.clone())
-        self.b_enc = nn.Parameter(torch.zeros(cfg.n_latents))
+        self.W_enc = nn.Parameter(w_enc)
+        self.b_enc = nn.Parameter(b_enc)
         self.b_dec = nn.Parameter(torch.zeros(cfg.d_in))
+        if cfg.init != "tied" or cfg.unit_norm != "atoms":
+            self.normalize_decoder_()
 
     def encode(self, x: Float[Tensor, "... d_in"]) -> Float[Tensor, "... n_latents"]:
         """Latent activations (non-negative; at most k non-zero for top-k)."""
@@ -97,16 +129,25 @@ class SparseAutoencoder(nn.Module):
         l1 = z.abs().sum(-1).mean()
         return {"loss": mse + self.cfg.l1 * l1, "mse": mse, "l1": l1}
 
+    def unit_norm_axes(self) -> list[tuple[nn.Parameter, int]]:
+        """(weight, axis) pairs whose slices along `axis` are kept at unit norm."""
+        if self.cfg.unit_norm == "atoms":
+            return [(self.W_dec, -1)]
+        return [(self.W_enc, 0), (self.W_dec, 0)]
+
     @torch.no_grad()
     def normalize_decoder_(self) -> None:
-        """Rescale every decoder row to unit norm (in place)."""
-        self.W_dec.div_(self.W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+        """Rescale the constrained weights to unit norm along their axes (in place): W_dec's
+        rows ("atoms"), or W_enc's and W_dec's columns ("oneill-bui")."""
+        for w, axis in self.unit_norm_axes():
+            w.div_(w.norm(dim=axis, keepdim=True).clamp_min(1e-12))
 
     @torch.no_grad()
     def remove_parallel_grads_(self) -> None:
-        """Project out the part of W_dec's gradient parallel to each (unit) row, so a step
-        moves rows along the sphere rather than changing their length."""
-        if self.W_dec.grad is None:
-            return
-        w = self.W_dec / self.W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-        self.W_dec.grad.sub_((self.W_dec.grad * w).sum(-1, keepdim=True) * w)
+        """Project out the part of each constrained weight's gradient parallel to its (unit)
+        slices, so a step moves them along the sphere rather than changing their length."""
+        for w, axis in self.unit_norm_axes():
+            if w.grad is None:
+                continue
+            unit = w / w.norm(dim=axis, keepdim=True).clamp_min(1e-12)
+            w.grad.sub_((w.grad * unit).sum(axis, keepdim=True) * unit)

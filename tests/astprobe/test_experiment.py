@@ -27,6 +27,7 @@ def tiny_codes(n: int, offset: int = 0) -> list[str]:
 
 SPLITS = {"train": tiny_codes(24), "val": tiny_codes(8, 100), "test": tiny_codes(8, 200)}
 CFG = ProbeConfig(rank=8, epochs=3, patience=2, batch_size=8)
+PLANTED_DIM, PLANTED_F1 = 16, 0.8
 
 
 def test_leaf_reps_shape_and_mean_pooling(loaded):
@@ -96,6 +97,53 @@ def test_experiment_with_baselines_and_report(loaded, tmp_path):
     assert "gold:" in (tmp_path / "examples.txt").read_text()
     with pytest.raises(InterpError, match="layer 9 out of range"):
         run_experiment(model, SPLITS, layers=[9], cfg=CFG, random_baseline=False, progress=False)
+
+
+def test_experiment_finds_the_planted_layer(loaded, monkeypatch):
+    """Representations with the tree structure planted at row 1 only (tests/astprobe/planted.py;
+    pure noise at rows 0 and 2, and at every row of the random-init baseline): the experiment
+    must choose row 1 on validation, score it far above the embedding row and the random-init
+    row, and run its rank sweep there."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from interp.astprobe import experiment
+    from interp.astprobe.reps import LeafReps
+    from interp.astprobe.train import Vocab
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from planted import planted_reps
+
+    model = loaded("llama")
+    samples, _ = prepare_samples(model, SPLITS)
+    vocab = Vocab.from_samples(samples["train"])
+    seed_of = {samples[s][0].code: i for i, s in enumerate(("train", "val", "test"))}
+    random_model = SimpleNamespace(fingerprint="f" * 16)  # its representations are faked too
+
+    def fake_reps(m, split_samples, **_kwargs):
+        seed = seed_of[split_samples[0].code]
+        planted = planted_reps(split_samples, vocab, dim=PLANTED_DIM, k_walk=8, k_u=4,
+                               noise=0.2, seed=seed)
+        g = torch.Generator().manual_seed(100 + seed)
+        noise = [torch.randn(x.shape, generator=g) for x in planted for _ in range(3)]
+        rows = [noise[0::3], planted if m is model else noise[1::3], noise[2::3]]
+        offsets = torch.tensor([0, *torch.tensor([x.shape[0] for x in planted]).cumsum(0)])
+        return LeafReps([torch.cat(r) for r in rows], offsets)
+
+    monkeypatch.setattr(experiment, "leaf_representations", fake_reps)
+    cfg = ProbeConfig(rank=12, lr=2e-2, epochs=100, patience=100, batch_size=8)
+    res = run_experiment(model, SPLITS, cfg=cfg, ranks=(4, 12), random_model=random_model,
+                         n_examples=1, progress=False)
+    f1 = {r["row"]: r["f1"] for r in res["per_layer"]}
+    random_f1 = {r["row"]: r["f1"] for r in res["random_init"]}
+    assert res["rows"] == [0, 1, 2] and res["best_layer"] == 1, res["per_layer"]
+    assert f1[1] > PLANTED_F1, f1
+    assert f1[1] > max(f1[0], f1[2], random_f1[1]) + 0.3, (f1, random_f1)
+    assert res["embedding_baseline"]["f1"] == f1[0]
+    assert res["random_init_fingerprint"] == "f" * 16
+    sweep = {r["rank"]: r for r in res["rank_sweep"]}
+    assert sweep[12]["row"] == 1 and sweep[12]["f1"] == f1[1]  # the same probe, retrained
 
 
 def test_no_usable_snippets_is_an_error(loaded):

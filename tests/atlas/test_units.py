@@ -33,12 +33,28 @@ def test_visible_truncates_long_tokens_and_keeps_spaces_in_text():
     assert visible(" the\ncat", keep_spaces=True) == " the\u21b5cat"
 
 
+def _fnv1a_utf16(text: str) -> int:
+    """FNV-1a 32 over UTF-16 code units, from code points (what JavaScript's charCodeAt
+    walks), written independently of interp's byte-level implementation."""
+    h = 0x811C9DC5
+    for ch in text:
+        cp = ord(ch)
+        units = [cp] if cp < 0x10000 else [0xD800 + ((cp - 0x10000) >> 10),
+                                            0xDC00 + ((cp - 0x10000) & 0x3FF)]
+        for unit in units:
+            h = ((h ^ unit) * 0x01000193) % 2**32
+    return h
+
+
 def test_search_key_and_bucket():
     assert search_key("  Dog\n") == "dog" and search_key("ÄB") == "Äb"  # ASCII-only lowering
     assert bucket_of("", 7) == 0x811C9DC5 % 7
     # FNV-1a 32 reference value for "a" (0xe40c292c)
     assert bucket_of("a", 2**32) == 0xE40C292C
-    assert 0 <= bucket_of("\ud800x", 13) < 13
+    # a lone surrogate, a non-ASCII letter and an astral character (a surrogate pair)
+    for text in ("\ud800x", "dog", "Äb", "\U0001f415 cat", "\u2028"):
+        for n in (13, 97, 2**32):
+            assert bucket_of(text, n) == _fnv1a_utf16(text) % n, (text, n)
 
 
 def _brute_top(acts, valid, k):

@@ -43,6 +43,7 @@ def test_generated_share_and_determinism():
     first = list(stories.generate_documents(20_000, seed=5))
     again = list(stories.generate_documents(20_000, seed=5))
     assert first == again and sum(map(len, first)) >= 20_000
+    assert list(stories.generate_documents(20_000, seed=6)) != first  # the seed picks the text
 
 
 def test_pretokenizer_splits_years_into_two_digit_chunks(tmp_path):

@@ -33,7 +33,11 @@ def test_batches_are_deterministic_per_step():
     tokens = np.arange(1000, dtype=np.uint16)
     assert torch.equal(batch_at(tokens, 7, cfg), batch_at(tokens, 7, cfg))
     assert not torch.equal(batch_at(tokens, 7, cfg), batch_at(tokens, 8, cfg))
-    assert batch_at(tokens, 0, cfg).shape == (4, 9)
+    batch = batch_at(tokens, 0, cfg)
+    assert batch.shape == (4, 9)
+    # each row is a window of n_ctx + 1 consecutive corpus tokens (here tokens[i] == i)
+    for row in batch.tolist():
+        assert row == list(range(row[0], row[0] + 9)) and 0 <= row[0] <= 1000 - 9
 
 
 def test_checkpoint_round_trip_resumes_identically(tmp_path):

@@ -43,18 +43,25 @@ def test_cli_writes_table_report_and_heatmaps(planted_dirs, tmp_path, capsys):
     assert report["evaluation"]["sae"]["roc_auc"] >= 0.95
     assert report["evaluation"]["patching"]["top_n"]["f1"] == 1.0
     assert set(report["seconds"]) == {"sae", "patching", "attribution"}
+    # the paper's node scores from edges: 4 heads per layer -> the top 4 ** 2 // 2 = 8 slots
+    edge_heads = report["scores"]["sae_edges"]
+    assert sum(map(sum, edge_heads)) == 8 and "sae_edges" in report["evaluation"]
     html = (out / "heatmap_sae.html").read_text()
     assert "<script" in html and '<script src="http' not in html  # plotly.js inline
 
 
 def test_cli_truth_by_patching(planted_dirs, tmp_path, capsys):
     code = main(["circuits", "--model", str(planted_dirs("a")), "--task-file",
-                 str(_task_file(tmp_path)), "--method", "attribution", "--truth", "patching",
-                 "--out", str(tmp_path / "o")])
+                 str(_task_file(tmp_path)), "--method", "attribution,patching", "--truth",
+                 "patching", "--out", str(tmp_path / "o")])
     assert code == 0
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert sorted(map(tuple, report["truth"]["groups"]["circuit"])) == [(0, 1), (0, 3), (1, 2)]
     assert report["evaluation"]["attribution"]["roc_auc"] == 1.0
+    # the truth is never scored against itself (it would print ROC-AUC 1.000)
+    assert set(report["evaluation"]) == {"attribution"}
+    text = capsys.readouterr().out
+    assert "patching: ROC-AUC" not in text and "patching: is the ground truth" in text
 
 
 @pytest.mark.parametrize("case,message", [

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from interp.circuits import classify, edge_scores, edges_to_heads, head_scores, roc_auc
-from interp.circuits.scores import edge_truth
+from interp.circuits.scores import edge_truth, top_pair_heads
 from interp.errors import InterpError
 
 # 3 positives, 2 negatives; 3 heads
@@ -38,11 +38,49 @@ def test_edge_scores_match_brute_force():
         neg = {(int(a), int(b)) for a, b in codes[~labels][:, [h1, h2]]}
         want = 0 if h1 == h2 else len(pos - neg)
         assert got[h1, h2] == want
-    norm = edge_scores(codes, labels, normalise=True)
-    assert (norm <= 1).all() and (norm >= 0).all()
-    assert torch.equal(edges_to_heads(got), torch.maximum(got.max(0).values, got.max(1).values))
+        if h1 != h2:  # the paper's |pos| + |neg| denominator, and the union of both
+            assert float(edge_scores(codes, labels, True)[h1, h2]) == pytest.approx(
+                want / (len(pos) + len(neg)))
+            assert float(edge_scores(codes, labels, True, "union")[h1, h2]) == pytest.approx(
+                want / len(pos | neg))
+    edges = torch.tensor([[0.0, 3, 1], [2, 0, 0], [5, 1, 0]])
+    assert edges_to_heads(edges).tolist() == [5, 3, 5]  # max over each head's row and column
     t = edge_truth(torch.tensor([True, False, True]))
     assert t.tolist() == [[False, False, True], [False, False, False], [True, False, False]]
+
+
+def test_normalised_edge_score_by_hand():
+    # heads 0 and 1; positives give code pairs (0, 0), (1, 1); negatives (0, 0), (2, 1):
+    # one pair, (1, 1), only on positives; 2 + 2 = 4 distinct pairs counted side by side (the
+    # paper's code), 3 in the union
+    codes = torch.tensor([[0, 0], [1, 1], [0, 0], [2, 1]])
+    labels = torch.tensor([True, True, False, False])
+    assert edge_scores(codes, labels).tolist() == [[0, 1], [1, 0]]
+    assert edge_scores(codes, labels, normalise=True).tolist() == [[0, 0.25], [0.25, 0]]
+    union = edge_scores(codes, labels, normalise=True, denominator="union")
+    assert union.flatten().tolist() == pytest.approx([0, 1 / 3, 1 / 3, 0])
+    with pytest.raises(InterpError, match="edge denominator"):
+        edge_scores(codes, labels, normalise=True, denominator="max")
+
+
+def test_top_pair_heads_by_hand_and_against_numpy():
+    import numpy as np
+
+    # ordered pairs by score, ties to the later pair: (1,0) (0,1) (2,1) (1,2) (2,0) (0,2) ...
+    edges = torch.tensor([[0.0, 3, 1], [3, 0, 2], [1, 2, 0]])
+    assert top_pair_heads(edges, 4).tolist() == [2, 2, 0]  # heads 1 0 0 1
+    assert top_pair_heads(edges, 5).tolist() == [2, 2, 1]  # ... 2
+    assert top_pair_heads(edges, 9).tolist() == [2, 4, 3]  # ... 1 1 2 2
+    assert top_pair_heads(torch.tensor([[0.0, 1], [1, 0]]), 1).tolist() == [0, 1]  # the tie
+    gen = torch.Generator().manual_seed(2)
+    for _ in range(5):  # the paper's edge_circuit_prediction, with a stable sort for ties
+        e = torch.randint(0, 4, (6, 6), generator=gen).float()
+        order = np.argsort(e.flatten().numpy(), kind="stable")[::-1]
+        rows, cols = np.unravel_index(order, (6, 6))
+        heads = [h for pair in zip(rows, cols) for h in pair][:18]
+        assert top_pair_heads(e, 18).tolist() == np.bincount(heads, minlength=6).tolist()
+    with pytest.raises(InterpError, match="slots"):
+        top_pair_heads(edges, 19)
 
 
 def test_roc_auc_against_sklearn():
@@ -71,3 +109,22 @@ def test_precision_recall_f1_and_paper_f1():
     assert (t.tp, t.fp) == (2, 1)
     with pytest.raises(InterpError, match="exactly one"):
         classify(scores, truth)
+
+
+def test_sae_settings_default_to_the_papers():
+    """O'Neill & Bui's code: lambda 0.05 on docstring and 0.02 otherwise, their SAE layout and
+    init with the pre-bias from 0, and codes = np.argmax of the latents (0 when none fires)."""
+    from interp.circuits import SAESettings, score_outputs
+
+    gen = torch.Generator().manual_seed(0)
+    outputs = torch.randn(12, 6, 16, generator=gen)
+    labels = torch.arange(12) < 6
+    settings = SAESettings(epochs=1, n_train=4)
+    for task, l1 in (("docstring", 0.05), ("ioi", 0.02), ("greater-than", 0.02), (None, 0.02)):
+        _, codes, sae, _ = score_outputs(outputs, labels, settings, task=task)
+        assert sae.cfg.l1 == l1
+    assert SAESettings(l1=0.1).l1_for("docstring") == 0.1
+    assert (sae.cfg.unit_norm, sae.cfg.init, settings.silent) == ("oneill-bui",) * 2 + ("argmax",)
+    assert sae.b_dec.abs().max() <= 1.001e-3  # one Adam step from 0, not the data mean
+    with torch.no_grad():
+        assert torch.equal(codes, sae.encode(outputs).argmax(-1))

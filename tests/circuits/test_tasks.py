@@ -59,6 +59,21 @@ def test_ioi_negatives_replace_the_chosen_mention_of_the_subject(tiny):
         make_task("ioi", tiny, 2, corrupt="s3")
 
 
+def test_ioi_negatives_default_to_the_papers(tiny):
+    """O'Neill & Bui's gen_prompt_counterfact, redone on the positive text: every mention of
+    the indirect object becomes the third name, then the first mention of the subject becomes
+    the indirect object."""
+    import re
+
+    task = make_task("ioi", tiny, 12, seed=2)  # default words and negatives: the paper's
+    for pos, neg, m in zip(task.positives, task.negatives, task.meta):
+        want = re.sub(rf"\b{m['io']}\b", m["corrupt"], pos)
+        want = re.sub(rf"\b{m['s']}\b", m["io"], want, count=1)
+        assert neg == want
+        words = re.findall(r"\w+", neg)
+        assert words.count(m["io"]) == words.count(m["s"]) == 1  # no name repeats
+
+
 def test_model_too_small_for_the_tokens(loaded):
     small = loaded("gpt2")  # 300-token BPE vocabulary: names and years are not single tokens
     with pytest.raises(InterpError, match="model too small for task 'ioi'"):

@@ -1,4 +1,5 @@
-"""`interp codebook train|search|steer` on a tiny Llama; bad input exits 2 with one line."""
+"""`interp codebook train|search|steer` on a tiny Llama: training changes the codebooks and
+lowers their LM loss; bad input exits 2 with one line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from interp_cli.main import main
 TEXTS = ["The cat sat on the mat. A dog ran in the park with a red ball.",
          "Paris is the capital of France, and Rome is the capital of Italy.",
          "The cat and the dog ran to the park.", "for i in range(10): print(i * i)"] * 5
+SITES = ["1:mlp_out", "0:attn_z"]
+STEPS, BATCH, SEQ, K = 20, 2, 16, 2
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +22,9 @@ def trained(tiny_model_dirs, tmp_path_factory):
     texts.write_text("\n".join(TEXTS) + "\n")
     out = root / "books"
     code = main(["codebook", "train", "--model", str(tiny_model_dirs["llama"]), "--site",
-                 "1:mlp_out", "--site", "0:attn_z", "--codes", "16", "-k", "2", "--steps", "4",
-                 "--batch-size", "2", "--seq-len", "16", "--eval-rows", "2", "--texts",
-                 str(texts), "--out", str(out)])
+                 SITES[0], "--site", SITES[1], "--codes", "16", "-k", str(K), "--steps",
+                 str(STEPS), "--batch-size", str(BATCH), "--seq-len", str(SEQ), "--lr", "1e-2",
+                 "--eval-rows", "2", "--texts", str(texts), "--out", str(out)])
     assert code == 0
     return tiny_model_dirs["llama"], out, texts
 
@@ -30,7 +33,32 @@ def test_train_saves_codebooks_with_health(trained, capsys):
     _, out, _ = trained
     cfg = json.loads((out / "cfg.json").read_text())
     assert [s["site"] for s in cfg["sites"]] == ["mlp_out", "attn_z"]
-    assert cfg["meta"]["steps"] == 4 and "loss_increase" in cfg["meta"]["health"]
+    assert cfg["meta"]["steps"] == STEPS and "loss_increase" in cfg["meta"]["health"]
+    # the paper's defaults reach the saved codebooks and the recorded settings
+    assert all(s["layer_norm"] for s in cfg["sites"])
+    assert cfg["meta"]["kmeans"] is False and cfg["meta"]["replace_dead_every"] == 0
+
+
+def test_training_changes_the_codebooks_and_lowers_their_loss(trained):
+    """Against the codebooks the command starts from (Codebooks.create, same seed, no k-means
+    by default): every training step went through the codebooks (usage counts), the codes
+    moved, and the LM loss with the codebooks spliced in fell on the same rows."""
+    from interp import load_model
+    from interp.codebook import Codebooks, health, load_codebooks, pack_tokens
+
+    model_dir, out, _ = trained
+    model = load_model(model_dir, device="cpu")
+    books = load_codebooks(out, model)
+    start = Codebooks.create(model, SITES, n_codes=16, k=K, seed=0)
+    for (site, book), (_, first) in zip(books.items(), start.items()):
+        assert int(book.counts.sum()) == STEPS * BATCH * SEQ * K * book.groups, site
+        assert (book.codes - first.codes).abs().max() > 1e-3, site
+    rows = pack_tokens(model, TEXTS, SEQ)[:8]
+    before, after = health(model, start, rows), health(model, books, rows)
+    assert after.loss_codebooks < before.loss_codebooks - 0.05, (before, after)
+    for first, last in zip(before.sites, after.sites):
+        assert last.relative_error < first.relative_error - 0.02, (first, last)
+    assert after.loss_original == pytest.approx(before.loss_original)
 
 
 def test_search_and_steer(trained, capsys):

@@ -30,7 +30,8 @@ def llama(loaded):
 def test_codes_equal_to_the_activations_make_the_splice_an_identity(llama):
     tokens = llama.to_tokens(PROMPT)[:, 1:]  # the tiny model's BOS embeds to zero: no direction
     acts = capture(llama, ["blocks.1.hook_mlp_out", "blocks.0.attn.hook_z"], tokens)
-    books = Codebooks.create(llama, ["1:mlp_out", "0:attn_z"], n_codes=tokens.shape[1], k=1)
+    books = Codebooks.create(llama, ["1:mlp_out", "0:attn_z"], n_codes=tokens.shape[1], k=1,
+                             layer_norm=False)
     with torch.no_grad():
         books["1:mlp_out"].codes[0] = acts["blocks.1.hook_mlp_out"][0]
         books["0:attn_z"].codes.copy_(acts["blocks.0.attn.hook_z"][0].transpose(0, 1))
@@ -40,6 +41,35 @@ def test_codes_equal_to_the_activations_make_the_splice_an_identity(llama):
     assert ids["1:mlp_out"].shape == (1, tokens.shape[1], 1, 1)
     assert ids["0:attn_z"].shape == (1, tokens.shape[1], llama.facts.n_heads, 1)
     assert ids["1:mlp_out"][0, :, 0, 0].tolist() == list(range(tokens.shape[1]))
+    assert no_hooks(llama)
+
+
+@pytest.mark.parametrize("site, hook", [("1:mlp_out", "blocks.1.hook_mlp_out"),
+                                        ("0:attn_z", "blocks.0.attn.hook_z")])
+def test_with_the_default_layer_norm_the_site_becomes_its_normalised_codes(llama, site, hook):
+    """Codes equal to the layer-normed activations: every token snaps to its own code, and the
+    site's activation is replaced by F.layer_norm of it (the output stays normalised, as in
+    the authors' code), checked against a hand-made hook that writes that in."""
+    import torch.nn.functional as F
+
+    from interp.hooks import attach as attach_hooks
+
+    tokens = llama.to_tokens(PROMPT)[:, 1:]
+    acts = capture(llama, [hook], tokens)[hook][0].float()  # [pos, (heads,) dim]
+    normed = F.layer_norm(acts, (acts.shape[-1],), eps=1e-5)
+    books = Codebooks.create(llama, [site], n_codes=tokens.shape[1], k=1)
+    with torch.no_grad():
+        books[site].codes.copy_(normed.transpose(0, 1) if normed.dim() == 3 else normed[None])
+    logits, ids = run_with_codes(llama, books, tokens)
+    seen = books[site].last_input[0].reshape(normed.shape)  # the input as the codes saw it
+    torch.testing.assert_close(seen, normed, atol=1e-5, rtol=1e-5)
+    groups = 1 if normed.dim() == 2 else normed.shape[1]
+    want = torch.arange(tokens.shape[1]).view(-1, 1).expand(-1, groups)
+    assert torch.equal(ids[site][0, :, :, 0], want)
+    with attach_hooks(llama, {hook: lambda x, hook=None: normed[None].to(x.dtype)}):
+        ref = llama.logits(tokens)
+    assert torch.allclose(logits, ref, atol=1e-4)
+    assert not torch.allclose(logits, llama.logits(tokens), atol=1e-3)
     assert no_hooks(llama)
 
 

@@ -44,7 +44,9 @@ def test_capture_equals_run_with_cache(arch, loaded):
             torch.testing.assert_close(acts[name][i, :n], cache[name][0], atol=1e-5, rtol=0)
             assert not acts[name][i, n:].any(), f"padding of {name} not zero"
     assert acts[model.hook_name("attn_z", 0)].shape[2:] == (4, 8)
-    assert (acts.positions[acts.mask] >= 0).all() and (acts.positions[~acts.mask] == -1).all()
+    for i, n in enumerate(lengths(model)):  # each real token's index in its own text
+        assert acts.positions[i, :n].tolist() == list(range(n))
+    assert (acts.positions[~acts.mask] == -1).all()
 
 
 def test_batched_equals_unbatched(arch, loaded):

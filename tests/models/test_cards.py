@@ -80,8 +80,12 @@ def test_committed_smollm_card_is_complete():
     assert loss["overall"]["docs"] == len(documents())
     assert loss["prose"]["docs"] + loss["code"]["docs"] == loss["overall"]["docs"]
     assert loss["prose"]["tokens"] + loss["code"]["tokens"] == loss["overall"]["tokens"]
+    # nats/token: the overall loss is the token-weighted mean of the prose and code losses
+    parts = [loss[kind] for kind in ("prose", "code")]
+    pooled = sum(p["loss"] * p["tokens"] for p in parts) / loss["overall"]["tokens"]
+    assert loss["overall"]["loss"] == pytest.approx(pooled, abs=2e-6)
     lo, hi = loss["overall"]["ci95"]
-    assert lo <= loss["overall"]["loss"] <= hi
+    assert lo < loss["overall"]["loss"] < hi and hi - lo < 0.5
     assert [c["name"] for c in card["checks"]] == [
         "capital", "ioi", "greater_than", "code", "code_chat"]
     assert all({"prompt", "continuation", "pass"} <= set(c) for c in card["checks"])
@@ -109,6 +113,9 @@ def test_reduced_measurement_of_smollm2():
     for part in ("prose", "code", "overall"):
         assert math.isfinite(loss[part]["loss"]) and loss[part]["loss"] > 0
         assert 0 < loss[part]["tokens"] <= 2 * mc.MAX_SEQ
+    assert loss["prose"]["tokens"] + loss["code"]["tokens"] == loss["overall"]["tokens"]
+    pooled = sum(loss[k]["loss"] * loss[k]["tokens"] for k in ("prose", "code"))
+    assert loss["overall"]["loss"] == pytest.approx(pooled / loss["overall"]["tokens"], abs=2e-6)
     assert all(math.isfinite(x) for x in _numbers(card))
     checks = {c["name"]: c for c in card["checks"]}
     assert set(checks) == {"capital", "ioi"}

@@ -7,6 +7,7 @@ its tests skip when it is absent. Loads use the user's cache (the quick-start jo
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -122,8 +123,21 @@ def test_gemma_completes_a_later_year_and_folds_its_norms():
 
 
 def test_converted_directory_records_its_source(smol):
+    from gguf import GGUFReader
+
     from interp.models.gguf import SOURCE_FILE
 
+    spec = real.REAL_MODELS[SMOL]
+    gguf_path = real._locate(*spec.pieces[0], spec)
     recorded = json.loads((smol.path / SOURCE_FILE).read_text())
-    assert recorded == smol.source_info
+    # the GGUF file itself, read here without interp: its name, size, hash and architecture
+    sha = hashlib.sha256(gguf_path.read_bytes()).hexdigest()
+    field = GGUFReader(gguf_path).fields["general.architecture"]
+    architecture = bytes(field.parts[field.data[0]]).decode()
+    assert architecture == "llama"
+    assert {k: recorded[k] for k in ("gguf_file", "bytes", "sha256", "architecture",
+                                     "dtype")} == {
+        "gguf_file": gguf_path.name, "bytes": gguf_path.stat().st_size, "sha256": sha,
+        "architecture": architecture, "dtype": "float32"}
+    assert sha == spec.sha256 and smol.source_info == recorded
     assert smol.path.name == f"{SMOL}-{real.REAL_MODELS[SMOL].sha256[:16]}"

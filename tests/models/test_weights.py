@@ -101,18 +101,40 @@ def test_folded_unembedding_identity(arch, loaded, hf_reference):
     torch.testing.assert_close(model.folded_logits(cache[last]), logits, atol=1e-4, rtol=0)
 
 
-def test_direction_decoding_is_linear(arch, loaded):
-    """center_for_unembed(v) @ W_U is the logit change from adding v to a residual state
-    before a LayerNorm/RMSNorm, to first order, once the scale is held fixed."""
-    model = loaded(arch)
-    w_u, _ = model.folded_unembedding()
-    v = torch.randn(model.facts.d_model, generator=torch.Generator().manual_seed(2))
-    centred = model.center_for_unembed(v)
-    if model.facts.norm == "layernorm":
-        assert abs(centred.mean().item()) < 1e-6
-        torch.testing.assert_close(centred @ w_u, (v - v.mean()) @ w_u)
+def test_direction_decoding_is_linear(arch, loaded, hf_reference):
+    """center_for_unembed(v) @ W_U is the logit change from adding v to a residual state x
+    with the final norm's scale held fixed. Measured on copies of the HF final norm (its bias
+    zeroed: a direction has none) and LM head: lm_head(norm(y)) * s(y) is linear in y, where
+    s(y) = sqrt(var(y) + eps) (LayerNorm) or sqrt(mean(y^2) + eps) (RMSNorm) is the norm's
+    divisor, so the change is exact (no finite differences)."""
+    import copy
+
+    model, ref = loaded(arch), hf_reference(arch)
+    norm = copy.deepcopy(final_norm(ref, arch)).double()
+    if getattr(norm, "bias", None) is not None:
+        with torch.no_grad():
+            norm.bias.zero_()
+    eps = float(getattr(norm, "eps", getattr(norm, "variance_epsilon", None)))
+    head = ref.get_output_embeddings().weight.detach().double()  # [d_vocab, d_model]
+    layernorm = model.facts.norm == "layernorm"
+
+    def scaled_logits(y: torch.Tensor) -> torch.Tensor:
+        yc = y - y.mean() if layernorm else y
+        with torch.no_grad():
+            return torch.nn.functional.linear(norm(y), head) * (yc.pow(2).mean() + eps).sqrt()
+
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(model.facts.d_model, generator=g, dtype=torch.float64) * 3
+    v = torch.randn(model.facts.d_model, generator=g, dtype=torch.float64) + 0.5  # has a mean
+    measured = scaled_logits(x + v) - scaled_logits(x)
+    w_u, _ = model.folded_unembedding(torch.float64)
+    decoded = model.center_for_unembed(v) @ w_u
+    torch.testing.assert_close(decoded, measured, atol=1e-5, rtol=1e-5)
+    if layernorm:  # the centring matters: v's mean is not part of the change
+        assert (v @ w_u - measured).abs().max() > 1e-2
+        assert abs(float(model.center_for_unembed(v).mean())) < 1e-9
     else:
-        assert torch.equal(centred, v)
+        assert torch.equal(model.center_for_unembed(v), v)
 
 
 def test_processed_weights_are_refused(tiny_model_dirs):

@@ -34,6 +34,12 @@ def test_save_load_round_trip(loaded, tmp_path):
     for bad in [(5, 0, 1), (0, 999, 1), (0, 0, 8)]:
         with pytest.raises(InterpError):
             again.top_tokens(*bad)
+    for layer in nmap.layers:  # bit-identical tensors, checked without same_maps
+        for name, tensor in nmap.layer(layer).tensors().items():
+            assert torch.equal(again.layer(layer).tensors()[name], tensor), (layer, name)
+    tampered = NeuronMap.load(tmp_path / "m")
+    tampered.layer(1).top_probs[4, 0] += 1e-3
+    assert not same_maps(nmap, tampered)  # one changed value is a different map
 
 
 class Interrupt(LayerProgress):

@@ -1,12 +1,14 @@
 """The token-bias study (experiments/token_bias.py) on the real SmolLM2, two layers: the shares
-are shares, cosine scoring lowers the pull of large-norm tokens, and excluding flagged tokens
-leaves no neuron with a flagged top-1 token."""
+and counts match a recount from the decoded neurons, cosine scoring lowers the pull of
+large-norm tokens, and excluding flagged tokens leaves no neuron with a flagged top-1 token."""
 
 from __future__ import annotations
 
 import importlib.metadata as md
 import importlib.util
+import math
 import sys
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,25 +42,54 @@ def _study_module() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def study() -> dict[str, Any]:
+def tb() -> ModuleType:
+    return _study_module()
+
+
+@pytest.fixture(scope="module")
+def smol(tb: ModuleType) -> Any:
     from interp import load_model
 
-    tb = _study_module()
-    model = load_model(tb.QUICK_MODEL, device="cpu")
-    return tb.run_study(model, ("up",), LAYERS, tb.load_concepts(), log=False)
+    return load_model(tb.QUICK_MODEL, device="cpu")
 
 
-def test_shares_are_shares(study: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def study(tb: ModuleType, smol: Any) -> dict[str, Any]:
+    return tb.run_study(smol, ("up",), LAYERS, tb.load_concepts(), log=False)
+
+
+def test_shares_match_a_recount(tb: ModuleType, smol: Any, study: dict[str, Any]) -> None:
+    """Every share and count of each setting, recounted from the neurons' top-1 tokens and
+    the folded unembedding's column norms (ties: lower id first, as documented)."""
+    import torch
+
+    from interp.neurons import decode_neurons
+
     assert study["layers"] == list(LAYERS)
-    for stats in study["sides"]["up"]["settings"].values():
-        assert stats["n_neurons"] == len(LAYERS) * study["d_mlp"]
-        shares = [*stats["norm_share"].values()]
-        shares += [v for layer in stats["per_layer"].values() for v in layer.values()]
-        assert all(0.0 <= s <= 1.0 for s in shares)
-        assert stats["norm_share"]["top1pct"] <= stats["norm_share"]["top5pct"]
-        assert 1 <= stats["distinct_top1"] <= stats["n_neurons"]
-        counts = [c["count"] for c in stats["commonest_top1"]]
-        assert counts == sorted(counts, reverse=True)
+    w_u, _ = smol.folded_unembedding(torch.float32)
+    norms = w_u.norm(dim=0).tolist()
+    by_norm = sorted(range(len(norms)), key=lambda i: (-norms[i], i))
+    longest = {"top1pct": set(by_norm[:math.ceil(0.01 * len(norms))]),
+               "top5pct": set(by_norm[:math.ceil(0.05 * len(norms))])}
+
+    def share(ids: list[int], key: str) -> float:
+        return sum(t in longest[key] for t in ids) / len(ids)
+
+    for setting, stats in study["sides"]["up"]["settings"].items():
+        nmap = decode_neurons(smol, "up", layers=list(LAYERS), top_k=1, bottom_k=0,
+                              **tb.SETTINGS[setting])
+        top1 = {layer: nmap.layer(layer).top_ids[:, 0].tolist() for layer in LAYERS}
+        flat = [t for layer in LAYERS for t in top1[layer]]
+        assert stats["n_neurons"] == len(flat) == len(LAYERS) * study["d_mlp"]
+        for key in longest:
+            assert stats["norm_share"][key] == pytest.approx(share(flat, key), abs=1e-6)
+            for layer in LAYERS:
+                assert stats["per_layer"][str(layer)][key] == pytest.approx(
+                    share(top1[layer], key), abs=1e-6), (setting, key, layer)
+        counts = Counter(flat)
+        assert stats["distinct_top1"] == len(counts)
+        common = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        assert [(c["id"], c["count"]) for c in stats["commonest_top1"]] == common[:tb.N_COMMON]
 
 
 def test_cosine_lowers_large_norm_share(study: dict[str, Any]) -> None:

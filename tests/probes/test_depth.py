@@ -50,11 +50,17 @@ def test_control_near_chance_and_selectivity(result):
     assert all(s < 0.3 for s in result.selectivity[:PLANT])
 
 
-def test_ci_contains_mean(result):
+def test_means_and_ci_are_the_t_interval_of_the_folds(result):
+    t = 2.7764451051977934  # Student t, 0.975 quantile, 4 degrees of freedom (5 folds)
     for name, values in result.metrics.items():
-        for mean, (lo, hi) in zip(values, result.ci[name]):
-            assert lo <= mean <= hi
-    assert len(result.folds["accuracy"][0]) == 5
+        assert len(result.folds[name]) == N_LAYERS
+        for folds, mean, (lo, hi) in zip(result.folds[name], values, result.ci[name]):
+            assert len(folds) == 5
+            half = t * float(np.std(folds, ddof=1)) / math.sqrt(5)
+            assert mean == pytest.approx(float(np.mean(folds)), abs=1e-12)
+            # clipped to [0, 1], where every metric lies
+            assert (lo, hi) == pytest.approx((max(mean - half, 0.0), min(mean + half, 1.0)),
+                                             abs=1e-9)
     assert set(result.to_dict()) >= {"metrics", "ci", "jumping_point", "params"}
 
 
@@ -70,6 +76,7 @@ def test_deterministic_seed():
     a = probe_layers(reps[:2], y, folds=3, seed=7, control=False)
     b = probe_layers(reps[:2], y, folds=3, seed=7, control=False)
     assert a.folds == b.folds
+    assert probe_layers(reps[:2], y, folds=3, seed=8, control=False).folds != a.folds
     assert all(math.isnan(s) for s in a.selectivity)
 
 

@@ -51,6 +51,44 @@ def test_decoder_stays_unit_norm_and_loss_decreases():
     assert log.steps == 50 and log.activations == 50 * 256
 
 
+def test_paper_layout_unit_norm_axes_and_init():
+    """O'Neill & Bui's ConstrainedUnitNormLinear: the encoder's weight [n_latents, d_in] and
+    the decoder's weight [d_in, n_latents] each have unit-norm rows (their dim=-1), before
+    and after training; encoder and decoder are drawn independently, the encoder bias as
+    torch.nn.Linear's, the tied pre-bias from 0."""
+    cfg = SAEConfig(d_in=8, n_latents=16, unit_norm="oneill-bui", init="oneill-bui", l1=0.05)
+    sae = SparseAutoencoder(cfg, seed=0)
+    enc, dec = sae.W_enc.detach().T, sae.W_dec.detach().T  # in the paper's nn.Linear layout
+    ones = torch.ones(16)
+    torch.testing.assert_close(enc.pow(2).sum(1), ones)
+    torch.testing.assert_close(dec.pow(2).sum(1), torch.ones(8))
+    assert not torch.allclose(sae.W_enc, sae.W_dec.T)  # not tied
+    assert sae.b_enc.abs().max() <= 8 ** -0.5 and sae.b_enc.abs().min() > 0
+    assert (sae.b_dec == 0).all()
+    x, _ = sparse_data(64, d=8, n_atoms=4)
+    train_sae(sae, x, epochs=30, lr=1e-2, init_bias=False)
+    torch.testing.assert_close(sae.W_enc.detach().T.pow(2).sum(1), ones)
+    torch.testing.assert_close(sae.W_dec.detach().T.pow(2).sum(1), torch.ones(8))
+    # the dictionary convention keeps W_dec's rows (latent directions) at unit norm instead
+    atoms = SparseAutoencoder(SAEConfig(d_in=8, n_latents=16))
+    torch.testing.assert_close(atoms.W_dec.detach().pow(2).sum(1), ones)
+    assert torch.equal(atoms.W_enc, atoms.W_dec.T)
+    with pytest.raises(InterpError, match="SAE unit norm"):
+        SAEConfig(d_in=4, unit_norm="rows")
+    with pytest.raises(InterpError, match="SAE init"):
+        SAEConfig(d_in=4, init="xavier")
+
+
+def test_parallel_gradient_is_removed_along_the_paper_axes():
+    sae = SparseAutoencoder(SAEConfig(d_in=8, n_latents=16, unit_norm="oneill-bui",
+                                      init="oneill-bui"))
+    sae.loss(torch.randn(32, 8))["loss"].backward()
+    sae.remove_parallel_grads_()
+    assert (sae.W_enc.grad * sae.W_enc).sum(0).abs().max() < 1e-6
+    assert (sae.W_dec.grad * sae.W_dec).sum(0).abs().max() < 1e-6
+    assert (sae.W_dec.grad * sae.W_dec).sum(1).abs().max() > 1e-4  # not the other axis
+
+
 def test_parallel_gradient_is_removed():
     sae = SparseAutoencoder(SAEConfig(d_in=8, n_latents=16))
     sae.loss(torch.randn(32, 8))["loss"].backward()
@@ -102,9 +140,17 @@ def test_codes_argmax_topk_and_no_code():
     assert (c[~fired] == NO_CODE).all()
     top = sae_codes(sae, x, k=3)
     assert top.shape == (10, 3)
+    # the paper's np.argmax: an input on which nothing fires gets latent 0's code
+    plain = sae_codes(sae, x, silent="argmax")
+    assert torch.equal(plain[fired], c[fired]) and (plain[~fired] == 0).all()
     with torch.no_grad():
         sae.b_enc.fill_(-1e3)
     assert (sae_codes(sae, x) == NO_CODE).all()
+    assert (sae_codes(sae, x, silent="argmax") == 0).all()
+    with pytest.raises(InterpError, match="silent-input code"):
+        sae_codes(sae, x, silent="skip")
+    with pytest.raises(InterpError, match="k=1"):
+        sae_codes(sae, x, k=2, silent="argmax")
 
 
 def test_save_load_round_trip_and_refuses_other_model(tmp_path):

@@ -44,6 +44,11 @@ def test_controls_are_seeded_and_exclude_the_target(planted):
     b = dose_response(model, TARGET, PROMPTS[:1], WORD, [0], n_controls=6, seed=1,
                       unit="raw")
     assert a.curves == b.curves and TARGET not in a.curves[1:]
+    controls = a.curves[1:]
+    assert len(set(controls)) == 6 and all(c.split(":")[0] == str(LAYER) for c in controls)
+    other = dose_response(model, TARGET, PROMPTS[:1], WORD, [0], n_controls=6, seed=2,
+                          unit="raw")
+    assert other.curves[1:] != controls  # the seed picks them
 
 
 def test_probabilities_match_a_direct_computation(planted, result):

@@ -3,6 +3,8 @@ uncached, and a planted neuron raises the rate."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from interp.errors import InterpError
@@ -23,6 +25,10 @@ def test_planted_neuron_raises_the_concept_rate(result):
     assert len(result.baseline) == len(result.steered) == 40
     base, steered = result.baseline_rate, result.steered_rate
     assert steered.n == 40 and base.n == 40
+    # k: samples with " the" as a whole word in any case (or a plural), counted here
+    word = re.compile(r"\bthe(?:s|es)?\b", re.IGNORECASE)
+    assert steered.k == sum(bool(word.search(s)) for s in result.steered)
+    assert base.k == sum(bool(word.search(s)) for s in result.baseline)
     assert steered.interval[0] > base.interval[1], (base, steered)
     assert steered.interval == wilson_interval(steered.k, 40)
     assert result.steered_word_share > result.baseline_word_share

@@ -52,7 +52,10 @@ def test_guards(loaded):
         scale.check_model(other)
 
 
-def test_default_corpus_is_deterministic_text():
+def test_default_corpus_is_the_generated_stories():
+    from interp.bundled.stories import generate_documents
+
     docs = default_corpus(5_000, seed=1)
-    assert docs == default_corpus(5_000, seed=1)
+    assert docs == list(generate_documents(5_000, seed=1))  # no model: the stories, seeded
+    assert docs != default_corpus(5_000, seed=2)
     assert sum(map(len, docs)) >= 5_000 and all(isinstance(d, str) and d for d in docs)

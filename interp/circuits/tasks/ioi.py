@@ -1,10 +1,13 @@
 """Indirect object identification (Wang et al. 2022), built as in O'Neill & Bui's data/ioi.py.
 
 Positive: "Then, B and A went to the store. B gave a ring to" -> " A" (A is the indirect
-object, B the subject). Negative: the first mention of B becomes a third name C, so the
-repeated-name cue is gone ("Then, C and A went ... B gave a ring to": no way to tell), or
-with corrupt="s2" the second mention does ("Then, B and A went ... C gave a ring to"): a
-model that finds the receiver by excluding the giver's name still solves the first kind.
+object, B the subject). Negatives (corrupt=):
+- "paper" (O'Neill & Bui's gen_prompt_counterfact): every mention of A becomes a third name C
+  and then the first mention of B becomes A: "Then, A and C went to the store. B gave a ring
+  to" -- three distinct names, no repeated one, so nothing says who receives;
+- "s1": only the first mention of B becomes C ("Then, C and A went ... B gave a ring to");
+- "s2": the second mention of B becomes C ("Then, B and A went ... C gave a ring to"): a model
+  that finds the receiver by excluding the giver's name still solves the first two kinds.
 Metric: logit(A) - logit(B).
 """
 
@@ -66,7 +69,7 @@ BUNDLED = (
 )
 TEMPLATE_SETS = {"paper": ABBA + BABA, "abba": ABBA, "baba": BABA, "bundled": BUNDLED}
 WORD_SETS = ("paper", "bundled")
-CORRUPTIONS = ("s1", "s2")
+CORRUPTIONS = ("paper", "s1", "s2")
 
 
 def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -82,13 +85,14 @@ def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...
 def ioi_task(
     model: Model, n: int = 50, seed: int = 0, *, words: str = "paper",
     templates: str | tuple[str, ...] | None = None,
-    names: tuple[str, ...] | list[str] | None = None, corrupt: str = "s1",
+    names: tuple[str, ...] | list[str] | None = None, corrupt: str = "paper",
 ) -> Task:
     """n positive/negative IOI pairs with names that are single tokens (after a space) for
     this model. words: "paper" (O'Neill & Bui's names, places, objects and ABBA + BABA
     templates) or "bundled" (those of interp-tiny's corpus); templates: "paper", "abba",
     "baba", "bundled" or your own tuple using [A], [B], [PLACE], [OBJECT]; names: your own;
-    corrupt: which mention of the subject the negative replaces, "s1" (the paper's) or "s2"."""
+    corrupt: how a negative is made (module docstring): "paper" (A's mentions become C, the
+    first mention of B becomes A), "s1" or "s2" (that mention of B becomes C)."""
     from interp.errors import choices_error
 
     if words not in WORD_SETS:
@@ -112,9 +116,12 @@ def ioi_task(
         text = template.replace("[PLACE]", rng.choice(places)).replace(
             "[OBJECT]", rng.choice(objects))
         positive = text.replace("[A]", a).replace("[B]", b)
-        # corrupt: one mention of B becomes C (three distinct names, as ABC)
-        at = text.index("[B]") if corrupt == "s1" else text.rindex("[B]")
-        negative = (text[:at] + c + text[at + 3:]).replace("[A]", a).replace("[B]", b)
+        # three distinct names, as ABC. The paper replaces the first textual occurrence of
+        # B's name after filling in C for A; here the slot is replaced, so a name that is part
+        # of another ("Sara" in "Sarah") cannot be hit instead.
+        at = text.rindex("[B]") if corrupt == "s2" else text.index("[B]")
+        slot, others = (a, c) if corrupt == "paper" else (c, a)  # that B slot; the A slots
+        negative = (text[:at] + slot + text[at + 3:]).replace("[A]", others).replace("[B]", b)
         pos.append(positive)
         neg.append(negative)
         good.append([single_token(tok, " " + a, "name")])
