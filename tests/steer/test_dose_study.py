@@ -5,9 +5,7 @@ committed inputs."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,21 +20,11 @@ pytestmark = pytest.mark.skipif(not (bundled_dir("interp-tiny") / "config.json")
                                 reason="the bundled interp-tiny is not installed")
 
 
-def _study_module() -> ModuleType:
-    path = ROOT / "experiments" / "dose_response.py"
-    spec = importlib.util.spec_from_file_location("dose_response_study", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def study() -> tuple[ModuleType, Any, dict[str, Any]]:
+def study(experiment) -> tuple[ModuleType, Any, dict[str, Any]]:
     from interp import load_model
 
-    dr = _study_module()
+    dr = experiment("dose_response")
     inputs = dr.load_inputs(quick=True)
     model = load_model(inputs["model"], device="cpu")
     return dr, model, dr.run_study(model, inputs, log=False)
@@ -110,8 +98,8 @@ def test_writes_deterministic_json_and_figure(study, tmp_path):
     assert any(t["name"].startswith("target ") for t in figure["data"])
 
 
-def test_committed_results_come_from_the_committed_inputs():
-    dr = _study_module()
+def test_committed_results_come_from_the_committed_inputs(experiment):
+    dr = experiment("dose_response")
     path = dr.OUT_DIR / "interp-tiny.json"
     committed = json.loads(path.read_text(encoding="utf-8"))
     inputs = dr.load_inputs()

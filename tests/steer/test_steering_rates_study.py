@@ -4,30 +4,18 @@ full run used the committed inputs."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "experiments" / "results" / "steering_rates" / "interp-tiny.json"
 
 
-def _study():
-    path = ROOT / "experiments" / "steering_rates.py"
-    spec = importlib.util.spec_from_file_location("steering_rates_study", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_quick_form_counts_what_steer_samples(tmp_path: Path):
+def test_quick_form_counts_what_steer_samples(tmp_path: Path, experiment):
     from interp import load_model
     from interp.steer import steer
 
-    study = _study()
+    study = experiment("steering_rates")
     inputs = study.load_inputs(quick=True)
     model = load_model(inputs["model"], device="cpu")
     result = study.run_study(model, inputs, log=False)
@@ -46,8 +34,8 @@ def test_quick_form_counts_what_steer_samples(tmp_path: Path):
     assert cell["steered"][f"{value}x"]["ci"][0] > cell["baseline"]["ci"][1]
 
 
-def test_committed_full_run_used_the_committed_inputs():
-    study = _study()
+def test_committed_full_run_used_the_committed_inputs(experiment):
+    study = experiment("steering_rates")
     committed = json.loads(COMMITTED.read_text())
     assert committed["inputs"] == study.load_inputs()
     for data in committed["concepts"].values():
