@@ -14,6 +14,8 @@ from interp.atlas.synthetic import synthetic_map
 from interp.atlas.text import bucket_of
 from interp.neurons import NeuronMap
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 
 def expected_hits(nmap: NeuronMap, key: str, limit: int = 50) -> list[tuple[int, int]]:
     """(layer, neuron) ranked as the search index ranks them, computed another way."""
@@ -69,12 +71,10 @@ def test_search_follow_check_navigate(tiny_map, tiny_records, tmp_path, watch, a
 
     page.click("#next")
     nxt = (layer, neuron + 1) if neuron + 1 < 80 else ((layer + 1) % 2, 0)
-    page.wait_for_function(f"document.getElementById('title').textContent === "
-                           f"'Layer {nxt[0]} · neuron {nxt[1]}'")
-    page.wait_for_selector("#side-up .top td")
+    expect(page.locator("#title")).to_have_text(f"Layer {nxt[0]} · neuron {nxt[1]}")
     first = nmap.layer(nxt[0]).top_ids[nxt[1], 0]
-    assert page.locator("#side-up table.top .tok").first.text_content() == visible(
-        nmap.vocab[int(first)])
+    expect(page.locator("#side-up table.top .tok").first).to_have_text(
+        visible(nmap.vocab[int(first)]), use_inner_text=False)
     page.click("#prev")
     page.wait_for_url(re.compile(rf"#{layer}:{neuron}$"))
     page.click("#random")
@@ -82,8 +82,7 @@ def test_search_follow_check_navigate(tiny_map, tiny_records, tmp_path, watch, a
     page.fill("#jump-layer", "0")
     page.fill("#jump-neuron", "79")
     page.press("#jump-neuron", "Enter")
-    page.wait_for_function("document.getElementById('title').textContent === "
-                           "'Layer 0 · neuron 79'")
+    expect(page.locator("#title")).to_have_text("Layer 0 · neuron 79")
     assert w.network() == [] and w.problems == []
 
 
