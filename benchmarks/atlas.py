@@ -1,15 +1,20 @@
-"""Atlas build time and size, and search latency in headless Chromium.
+r"""Atlas build time and size, and search latency in headless Chromium.
 
     .venv/bin/python benchmarks/atlas.py [--model interp-tiny] [--no-8b] [--out DIR]
+    .venv/bin/python benchmarks/atlas.py --model smollm2-135m-instruct --sides up gate down \
+        --study-decode --dose DIR --no-8b       # the real model's atlas of docs/neurons-smollm2.md
 
-Rows: (1) the bundled model, all neurons: decode (map-neurons), collect activation records
-over the bundled corpus, render the site; (2) a synthetic Llama-3.1-8B-sized map (32 layers
-x 14,336 neurons = 458,752 neurons, vocabulary 128,256, top 20 / bottom 10; no model, no
-records): render the site. For each site: files, total size, largest file, and the bytes one
-neuron page loads (HTML + CSS + JS + meta + its shard) against the budget; then the search
-latency in the browser (submit -> results drawn, including loading the index shard) over
---queries tokens. The baseline, in the same process: copying the finished site (the bare cost
-of writing the same files and bytes); the build time is reported as a multiple of it.
+Rows: (1) the model, all neurons of `--sides`: decode (map-neurons; --study-decode: cosine
+scores, flagged tokens excluded, as the concept search), collect activation records over the
+model's default corpus (bundled stories, or the committed python-docs for a real model; all
+documents unless --max-docs), render the site (with --dose tables); (2) a synthetic
+Llama-3.1-8B-sized map (32 layers x 14,336 neurons = 458,752 neurons, vocabulary 128,256, top 20
+/ bottom 10; no model, no records): render the site. For each site: files, total size, largest
+file, and the bytes one neuron page loads (HTML + CSS + JS + meta + its shard) against the
+budget; then the search latency in the browser (submit -> results drawn, including loading the
+index shard) over --queries tokens. The baseline, in the same process: copying the finished site
+(the bare cost of writing the same files and bytes); the build time is reported as a multiple of
+it.
 """
 
 from __future__ import annotations
@@ -80,6 +85,11 @@ def report(name: str, build_s: float, site: Path, queries: list[str]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="interp-tiny")
+    p.add_argument("--sides", nargs="+", default=["up"], choices=("up", "gate", "down"))
+    p.add_argument("--study-decode", action="store_true",
+                   help="decode with score cosine and flagged tokens excluded")
+    p.add_argument("--max-docs", type=int, default=None)
+    p.add_argument("--dose", default=None, help="a folder of dose-response tables")
     p.add_argument("--no-8b", action="store_true", help="skip the synthetic 8B-sized map")
     p.add_argument("--queries", type=int, default=20)
     p.add_argument("--out", default=None, help="keep the sites here (default: a temp dir)")
@@ -92,23 +102,27 @@ def main() -> None:
     from interp.atlas import build_atlas, collect_records
     from interp.atlas.synthetic import synthetic_map
     from interp.neurons import decode_neurons
+    from interp.texts.corpora import default_corpus_name, open_corpus
 
     model = load_model(args.model, device="cpu")
+    decode = {"score": "cosine", "flagged_tokens": "exclude"} if args.study_decode else {}
     t0 = time.perf_counter()
-    nmap = decode_neurons(model)
+    nmaps = [decode_neurons(model, side, **decode) for side in args.sides]
     t_map = time.perf_counter() - t0
     t0 = time.perf_counter()
-    records = collect_records(model, "bundled")
+    corpus = default_corpus_name(model)
+    records = collect_records(model, open_corpus(corpus, max_docs=args.max_docs), progress=True)
     t_rec = time.perf_counter() - t0
     t0 = time.perf_counter()
-    summary = build_atlas(nmap, root / "bundled", records=records)
+    summary = build_atlas(nmaps, root / "model", records=records,
+                          dose=[args.dose] if args.dose else (), progress=True)
     t_site = time.perf_counter() - t0
-    print(f"{args.model}: {summary.n_neurons} neurons; decode {t_map:.1f} s, collect records "
-          f"({records.header['n_tokens']} tokens, {records.header['n_docs']} docs) {t_rec:.1f} s,"
-          f" render {t_site:.1f} s")
-    words = [w for w in nmap.vocab if w.strip().isalpha()]
-    report(f"{args.model} (all neurons, with records)", t_site, root / "bundled",
-           rng.sample(words, args.queries))
+    print(f"{args.model}: {summary.n_neurons} neurons x {len(nmaps)} sides; decode "
+          f"{t_map:.1f} s, collect records over {corpus} ({records.header['n_tokens']} tokens, "
+          f"{records.header['n_docs']} docs) {t_rec:.1f} s, render {t_site:.1f} s")
+    words = [w for w in nmaps[0].vocab if w.strip().isalpha()]
+    report(f"{args.model} (all neurons, sides {' '.join(args.sides)}, with records)", t_site,
+           root / "model", rng.sample(words, args.queries))
 
     if not args.no_8b:
         t0 = time.perf_counter()

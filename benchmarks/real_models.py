@@ -1,10 +1,13 @@
 """Real models: first load (GGUF dequantised into a fresh cache), cached load (to a usable
 model, Python imports excluded; goal <= 5 s on 2 cores), and a full `map-neurons` of every
-side, against the bare matmul bound of the same shapes run in the same process.
+side, against the bare matmul bound of the same shapes run in the same process; with --bf16,
+each side again with the matmul in bfloat16 (`--dtype bfloat16`: the CPU's AVX512-BF16 or AMX
+units where it has them), its own bare bound, and how far its top-1 / top-20 agree with float32.
 
     .venv/bin/python benchmarks/real_models.py                          # SmolLM2, all sides
     .venv/bin/python benchmarks/real_models.py --model gemma-3-270m --sides up
     .venv/bin/python benchmarks/real_models.py --skip-first-load        # keep today's cache
+    .venv/bin/python benchmarks/real_models.py --skip-first-load --bf16 # + bfloat16 rows
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main() -> None:
     parser.add_argument("--skip-first-load", action="store_true",
                         help="do not time a conversion into a fresh cache")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--bf16", action="store_true", help="also map in bfloat16")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (maps and bound)")
     args = parser.parse_args()
 
     import torch
@@ -62,7 +67,7 @@ def main() -> None:
         rows += [("first load (conversion)", f"{first:.1f} s", ""),
                  ("cached load (fresh cache)", f"{again:.2f} s", "goal <= 5 s")]
     load_model(args.model, device="cpu")  # make sure the user's cache holds it
-    cached, model = seconds(lambda: load_model(args.model, device="cpu"))
+    cached, model = seconds(lambda: load_model(args.model, device=args.device))
     rows.append(("cached load", f"{cached:.2f} s", "goal <= 5 s"))
 
     f = model.facts
@@ -71,31 +76,55 @@ def main() -> None:
     for side in sides:
         decode_neurons(model, side, layers=[0])
     total_map = 0.0
+    maps = {}
     for side in sides:
-        t, _ = seconds(lambda side=side: decode_neurons(model, side))
+        t, maps[side] = seconds(lambda side=side: decode_neurons(model, side))
         total_map += t
         rows.append((f"map-neurons --side {side} ({f.n_layers} x {f.d_mlp} neurons)",
                      f"{t:.1f} s", f"{t / f.n_layers:.2f} s/layer"))
+    total_bf16 = 0.0
+    if args.bf16:
+        from interp.neurons import agreement
+
+        for side in sides:
+            t, low = seconds(lambda side=side: decode_neurons(model, side, dtype="bfloat16"))
+            total_bf16 += t
+            ag = agreement(maps[side], low)
+            rows.append((f"map-neurons --side {side} --dtype bfloat16", f"{t:.1f} s",
+                         (f"top-1 agreement with float32 {ag.top1:.3f}, top-{ag.k} overlap "
+                         f"{ag.topk_overlap:.3f}")))
 
     # the bound: the same matmuls, nothing else, in chunks of the decoder's size
     from interp.neurons.decode import chunk_size_for
 
     w_u, _ = model.folded_unembedding(torch.float32)
     chunk = chunk_size_for(f.d_vocab)
-    v = torch.randn(chunk, f.d_model)
-    out = torch.empty(chunk, f.d_vocab)
+    v = torch.randn(chunk, f.d_model, device=w_u.device)
+    out = torch.empty(chunk, f.d_vocab, device=w_u.device)
     n_chunks = -(-f.d_mlp // chunk) * f.n_layers * len(sides)
 
     def bare() -> None:
         for _ in range(n_chunks):
             torch.matmul(v, w_u, out=out)
 
-    bound, _ = seconds(bare)
+    def synced() -> None:
+        bare()
+        if w_u.is_cuda:
+            torch.cuda.synchronize()
+
+    bound, _ = seconds(synced)
     flop = 2.0 * f.n_layers * len(sides) * f.d_mlp * f.d_model * f.d_vocab
     rows.append((f"bare matmul bound ({flop / 1e12:.2f} TFLOP)", f"{bound:.1f} s",
                  f"{flop / bound / 1e9:.0f} GFLOP/s"))
     rows.append(("map / bound", f"{total_map / bound:.2f}x",
                  f"decode runs at {bound / total_map:.2f} of the matmul's rate"))
+    if args.bf16:
+        w_u, v, out = w_u.bfloat16(), v.bfloat16(), out.bfloat16()
+        bound16, _ = seconds(synced)
+        rows.append(("bare matmul bound, bfloat16", f"{bound16:.1f} s",
+                     f"{flop / bound16 / 1e9:.0f} GFLOP/s"))
+        rows.append(("map bfloat16 / bound float32", f"{total_bf16 / bound:.2f}x",
+                     f"bfloat16 map / its own bound {total_bf16 / bound16:.2f}x"))
     print(f"{args.model}: {f.n_layers} layers, d_mlp {f.d_mlp}, d_model {f.d_model}, "
           f"vocab {f.d_vocab}; torch threads {torch.get_num_threads()}")
     print(format_table(("what", "time", "note"), rows))

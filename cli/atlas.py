@@ -36,7 +36,8 @@ def add_parser(subparsers) -> None:
     add("--records", metavar="DIR", help="activation records: read from DIR if it holds some "
         "(no model needed), else collected with --model and saved there")
     add("--dose", action="append", default=[], metavar="FILE.json",
-        help="a dose-response table (interp dose-response --table F.json); repeatable")
+        help="a dose-response table (interp dose-response --table F.json) or a folder of them; "
+             "repeatable")
     add("--shard-size", type=int, help="neurons per data file of the pages")
     add("--out", required=True, metavar="SITE",
         help="site folder to write: new, empty, or a previous atlas (replaced)")

@@ -15,9 +15,7 @@ a rerun) and prints the table.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -110,23 +108,18 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def write_result(result: dict[str, Any], out: Path, quick: bool) -> Path:
-    from interp.atomic import write_atomic
+    from experiments.common import result_path, write_json
 
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / (result["model"] + (".quick" if quick else "") + ".json")
-    write_atomic(path, json.dumps(result, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
-    return path
+    return write_json(result_path(out, result["model"], quick), result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from experiments.common import study_parser
     from interp import load_model
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = study_parser(__doc__, OUT_DIR, quick_help=f"layers {QUICK_LAYERS} only")
     parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--quick", action="store_true", help=f"layers {QUICK_LAYERS} only")
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     t0 = time.perf_counter()
     model = load_model(args.model, device="cpu")
     layers = QUICK_LAYERS if args.quick else None

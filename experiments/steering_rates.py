@@ -13,9 +13,7 @@ rerun with the same torch threads) and prints the table.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -90,23 +88,17 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def write_result(result: dict[str, Any], out: Path) -> Path:
-    from interp.atomic import write_atomic
+    from experiments.common import result_path, write_json
 
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / (result["model"] + (".quick" if result["inputs"]["quick"] else "") + ".json")
-    write_atomic(path, json.dumps(result, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
-    return path
+    return write_json(result_path(out, result["model"], result["inputs"]["quick"]), result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from experiments.common import study_parser
     from interp import load_model
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="the reduced CI form")
-    parser.add_argument("--inputs", type=Path, default=INPUTS_PATH)
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser = study_parser(__doc__, OUT_DIR, inputs=INPUTS_PATH)
     args = parser.parse_args(argv)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     inputs = load_inputs(args.inputs, args.quick)
     t0 = time.perf_counter()
     model = load_model(inputs["model"], device="cpu")

@@ -8,19 +8,37 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from interp.errors import InterpError
 
 _NEURON = re.compile(r"^(\d+):(\d+)$")
+#: What a table's means are, unless its meta says otherwise ("measure").
+NEXT_TOKEN = "P(concept) at the next token"
+
+
+def dose_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The tables named by `paths`: files as given, folders as their *.json files (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.glob("*.json"))
+            if not found:
+                raise InterpError(f"dose-response folder '{p}' holds no .json tables")
+            out += found
+        else:
+            out.append(p)
+    return out
 
 
 def read_dose(path: str | os.PathLike, fingerprint: str) -> dict[tuple[int, int], dict[str, Any]]:
     """{(layer, neuron): summary} for every target neuron of the table in `path`.
 
     The table must be JSON (its "meta" records the model fingerprint; CSV does not) and of
-    the model with `fingerprint`; otherwise InterpError.
+    the model with `fingerprint`; otherwise InterpError. Its means are P(concept) at the next
+    token unless meta["measure"] names another quantity (e.g. a concept rate in generations).
     """
     path = Path(path)
     if path.suffix.lower() != ".json":
@@ -61,6 +79,7 @@ def read_dose(path: str | os.PathLike, fingerprint: str) -> dict[tuple[int, int]
         "file": path.name, "curve": str(label), "unit": unit, "values": values,
         "target": target, "controls": control_mean, "n_controls": len(curves),
         "baseline": baseline, "n_prompts": n_prompts, "site": str(meta.get("site", "")),
+        "measure": str(meta.get("measure", NEXT_TOKEN)),
     }
     out = {}
     for part in str(label).split():

@@ -147,13 +147,14 @@ def build_atlas(
         at most `max_docs` documents) with interp.atlas.collect_records (`collect_options`,
         e.g. top_k, go there). records: ready ActivationRecords, or a folder: read if it holds
         records, else (with `model`) collected and saved there. Without both, pages show the
-        decoded tokens only. dose: dose-response JSON tables (interp dose-response). Without a
+        decoded tokens only. dose: dose-response JSON tables (interp dose-response), or folders of
+        them. Without a
         `command`, the provenance records the equivalent `interp atlas` command line.
     `out` must be new, empty, or a previous atlas. Bad input raises InterpError before
     anything is written; the folder appears whole or not at all. Same inputs, same bytes.
     """
     from interp.atlas.collect import collect_records
-    from interp.atlas.dose import read_dose
+    from interp.atlas.dose import dose_files, read_dose
 
     if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
         raise InterpError(f"shard_size must be a positive integer, got {shard_size!r}")
@@ -162,7 +163,7 @@ def build_atlas(
     map_args = [maps] if isinstance(maps, (str, os.PathLike)) or not isinstance(
         maps, Iterable) else list(maps)
     nmaps = load_maps(map_args)
-    dose = list(dose)
+    dose = dose_files(dose)
     if model is not None and corpus is None:
         from interp.texts.corpora import default_corpus_name
 

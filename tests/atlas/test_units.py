@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from interp.atlas.dose import read_dose
+from interp.atlas.dose import dose_files, read_dose
 from interp.atlas.search import build_search
 from interp.atlas.synthetic import synthetic_map
 from interp.atlas.text import bucket_of, search_key, visible
@@ -150,3 +150,22 @@ def test_dose_table(tmp_path):
         read_dose(path, "other")
     with pytest.raises(InterpError, match=".json"):
         read_dose(tmp_path / "d.csv", "abc")
+    assert out[(1, 5)]["measure"] == "P(concept) at the next token"
+
+
+def test_dose_folder_and_measure(tmp_path):
+    rows = [{"curve": "baseline", "kind": "baseline", "value": "", "mean": 0.0, "n_prompts": 3},
+            {"curve": "4:2", "kind": "target", "value": 3, "unit": "max", "mean": 0.6,
+             "n_prompts": 3}]
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    for name in ("b", "a"):
+        meta = {"fingerprint": "abc", "measure": "share of continuations naming the concept"}
+        (folder / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}))
+    (folder / "notes.txt").write_text("not a table")
+    assert dose_files([folder]) == [folder / "a.json", folder / "b.json"]
+    assert read_dose(folder / "a.json", "abc")[(4, 2)]["measure"].startswith("share of")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InterpError, match="no .json"):
+        dose_files([empty])

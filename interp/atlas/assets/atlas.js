@@ -246,9 +246,9 @@
       r.values.forEach(function (v, i) { add(s, svg("text", { x: x(i) - 6, y: h - 2 })).lastChild.textContent = String(v); });
       add(s, svg("text", { x: 0, y: 12 })).lastChild.textContent = fmt(top, 3);
       add(s, svg("text", { x: 0, y: h - 15 })).lastChild.textContent = fmt(low, 3);
-      var t = add(el("table"), add(el("tr"), el("th", "num", "value (" + r.unit + ")"), el("th", "num", "P target"), el("th", "num", "P controls")));
+      var t = add(el("table"), add(el("tr"), el("th", "num", "value (" + r.unit + ")"), el("th", "num", "target"), el("th", "num", "controls")));
       r.values.forEach(function (v, i) { add(t, add(el("tr"), el("td", "num", v), el("td", "num", fmt(r.target[i])), el("td", "num", fmt(r.controls[i])))); });
-      add(box, el("h3", null, r.file + ": clamp " + r.curve), el("p", "muted", "P(concept) at the next token (axis from lowest to highest) over " + r.n_prompts +
+      add(box, el("h3", null, r.file + ": clamp " + r.curve), el("p", "muted", (r.measure || "P(concept) at the next token") + " (axis from lowest to highest) over " + r.n_prompts +
         " prompts; solid: target, dashed: mean of " + r.n_controls + " control neurons, dotted: unclamped " + fmt(r.baseline)), s, t);
     });
   }
