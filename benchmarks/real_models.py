@@ -1,8 +1,9 @@
 """Real models: first load (GGUF dequantised into a fresh cache), cached load (to a usable
 model, Python imports excluded; goal <= 5 s on 2 cores), and a full `map-neurons` of every
 side, against the bare matmul bound of the same shapes run in the same process; with --bf16,
-each side again with the matmul in bfloat16 (`--dtype bfloat16`: the CPU's AVX512-BF16 or AMX
-units where it has them), its own bare bound, and how far its top-1 / top-20 agree with float32.
+each side again with the matmul in bfloat16 (`--compute-dtype bfloat16`: the CPU's
+AVX512-BF16 or AMX units where it has them), its own bare bound, and how far its top-1 /
+top-20 agree with float32.
 
     .venv/bin/python benchmarks/real_models.py                          # SmolLM2, all sides
     .venv/bin/python benchmarks/real_models.py --model gemma-3-270m --sides up
@@ -90,7 +91,7 @@ def main() -> None:
             t, low = seconds(lambda side=side: decode_neurons(model, side, dtype="bfloat16"))
             total_bf16 += t
             ag = agreement(maps[side], low)
-            rows.append((f"map-neurons --side {side} --dtype bfloat16", f"{t:.1f} s",
+            rows.append((f"map-neurons --side {side} --compute-dtype bfloat16", f"{t:.1f} s",
                          (f"top-1 agreement with float32 {ag.top1:.3f}, top-{ag.k} overlap "
                          f"{ag.topk_overlap:.3f}")))
 

@@ -24,8 +24,10 @@ For each concept c with best neuron (layer L, neuron n):
    (paired: each resample draws prompts and takes every arm of them). Fluency: the
    perplexity of the target's continuations under the unclamped model against that of the
    unclamped continuations (controls are not scored, to save time); it "held" when the
-   target's is at most `fluency_ratio` x the unclamped one. Also the share of distinct words
-   (repetition).
+   target's is at most `fluency_ratio` x the unclamped one. Perplexity alone passes degenerate
+   repetition ("God God God ..."), so a cell is also "varied" when its share of distinct words
+   is at least REPETITION_FLOOR x the unclamped one, and "fluent" when both hold (this second
+   criterion was added after the first full run showed the failure; both are reported).
 
 Writes experiments/results/concept_causal/<model>.json (sorted keys, rounded, no timings);
 `--quick` (CI) writes <model>.quick.json: two concepts, four prompts, one strength, two controls.
@@ -35,6 +37,7 @@ The full run takes about 50 minutes on 2 cores (793 rows of 12 new tokens per pr
     .venv/bin/python experiments/concept_causal.py --quick   # reduced form (CI)
     .venv/bin/python experiments/concept_causal.py --tables dose/  # tables for the atlas
     .venv/bin/python experiments/concept_causal.py --markdown      # the docs' table
+    .venv/bin/python experiments/concept_causal.py --refresh       # flags and summary again
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ INPUTS_PATH = ROOT / "experiments" / "inputs" / "concept_causal.json"
 OUT_DIR = ROOT / "experiments" / "results" / "concept_causal"
 DIGITS = 4
 EXAMPLES = 3  # continuations kept per (concept, strength) arm
+REPETITION_FLOOR = 0.5  # "varied": distinct-word share >= this x the unclamped continuations'
 
 
 def _r(x: float) -> float:
@@ -212,7 +216,6 @@ def analyse(inputs: dict[str, Any], rows: list[dict[str, Any]], design: dict[str
                 "effect": _r(diff.mean()), "ci": [_r(lo), _r(hi)],
                 "excludes_zero": lo > 0 or hi < 0,
                 "perplexity": {"target": _r(ppl_target), "unclamped": _r(base_ppl)},
-                "fluency_held": ppl_target <= inputs["fluency_ratio"] * base_ppl,
                 "distinct_words": {"target": _r(distinct_share([texts[p][t_idx]
                                                                 for p in range(n_prompts)])),
                                    "unclamped": _r(distinct_share(base_texts))},
@@ -220,29 +223,52 @@ def analyse(inputs: dict[str, Any], rows: list[dict[str, Any]], design: dict[str
             })
         concepts[concept] = {**design[concept], "baseline_rate": _r(baseline.mean()),
                              "strengths": strengths}
+    set_flags(inputs, concepts)
     return {"concepts": concepts, "summary": summarise(inputs, concepts),
             "unclamped": {"perplexity": _r(base_ppl), "distinct_words": _r(
                 distinct_share(base_texts)), "examples": base_texts[:EXAMPLES]}}
 
 
+def set_flags(inputs: dict[str, Any], concepts: dict[str, Any]) -> None:
+    """Per cell, from its stored numbers: fluency_held (the target's perplexity at most
+    fluency_ratio x the unclamped one), varied (its distinct-word share at least
+    REPETITION_FLOOR x the unclamped one: perplexity alone passes "God God God ...", which the
+    unclamped model predicts well once it has started) and fluent (both)."""
+    for c in concepts.values():
+        for s in c["strengths"]:
+            ppl, words = s["perplexity"], s["distinct_words"]
+            s["fluency_held"] = ppl["target"] <= inputs["fluency_ratio"] * ppl["unclamped"]
+            s["varied"] = words["target"] >= REPETITION_FLOOR * words["unclamped"]
+            s["fluent"] = s["fluency_held"] and s["varied"]
+
+
 def summarise(inputs: dict[str, Any], concepts: dict[str, Any]) -> dict[str, Any]:
     """How many concepts' intervals exclude zero (above it), per strength and at any, and how
-    many of those kept fluency; by the side the neuron was found on."""
+    many of those kept fluency (perplexity; perplexity and varied words); by the side the
+    neuron was found on."""
     out: dict[str, Any] = {"n_concepts": len(concepts), "by_strength": {}}
     for v, value in enumerate(inputs["values"]):
         cells = [c["strengths"][v] for c in concepts.values()]
         out["by_strength"][f"{value:g}x"] = {
             "ci_above_zero": sum(c["ci"][0] > 0 for c in cells),
             "ci_below_zero": sum(c["ci"][1] < 0 for c in cells),
-            "ci_above_zero_fluent": sum(c["ci"][0] > 0 and c["fluency_held"] for c in cells),
+            "ci_above_zero_fluency_held": sum(c["ci"][0] > 0 and c["fluency_held"]
+                                              for c in cells),
+            "ci_above_zero_fluent": sum(c["ci"][0] > 0 and c["fluent"] for c in cells),
             "fluency_held": sum(c["fluency_held"] for c in cells),
+            "fluent": sum(c["fluent"] for c in cells),
         }
-    up = [name for name, c in concepts.items() if any(s["ci"][0] > 0 for s in c["strengths"])]
-    fluent = [name for name, c in concepts.items()
-              if any(s["ci"][0] > 0 and s["fluency_held"] for s in c["strengths"])]
+
+    def steered(flag: str | None) -> list[str]:
+        return [name for name, c in concepts.items()
+                if any(s["ci"][0] > 0 and (flag is None or s[flag]) for s in c["strengths"])]
+
+    up = steered(None)
     out["ci_above_zero_at_any_strength"] = len(up)
-    out["ci_above_zero_and_fluent_at_any_strength"] = len(fluent)
+    out["ci_above_zero_and_fluency_held_at_any_strength"] = len(steered("fluency_held"))
+    out["ci_above_zero_and_fluent_at_any_strength"] = len(steered("fluent"))
     out["concepts_steered"] = up
+    out["concepts_steered_fluently"] = steered("fluent")
     out["by_side"] = {side: {"concepts": sum(c["side"] == side for c in concepts.values()),
                              "steered": sum(concepts[n]["side"] == side for n in up)}
                       for side in ("up", "gate", "down")}
@@ -275,7 +301,7 @@ def table(result: dict[str, Any]) -> str:
     for name, c in result["concepts"].items():
         cells = [f"{s['target_rate']:.2f} {s['control_rate']:.2f} {s['effect']:+.2f} "
                  f"[{s['ci'][0]:+.2f},{s['ci'][1]:+.2f}] {s['perplexity']['target']:.0f}"
-                 f"{'' if s['fluency_held'] else '!'}" for s in c["strengths"]]
+                 f"{'' if s['fluent'] else '!'}" for s in c["strengths"]]
         lines.append(f"{name:<16} {c['side']} {c['layer']}:{c['neuron']:<6} "
                      f"{c['baseline_rate']:.2f}  " + "  ".join(cells))
     return "\n".join(lines)
@@ -292,7 +318,8 @@ def markdown_table(result: dict[str, Any]) -> str:
         cells = []
         for s in c["strengths"]:
             mark = "**" if s["ci"][0] > 0 else ""
-            flu = "" if s["fluency_held"] else " (not fluent)"
+            flu = "" if s["fluent"] else (" (repetitive)" if s["fluency_held"] else
+                                          " (perplexity)")
             cells.append(f"{s['target_rate']:.2f} / {s['control_rate']:.2f}, {mark}"
                          f"{s['effect']:+.2f} [{s['ci'][0]:+.2f}, {s['ci'][1]:+.2f}]{mark}, "
                          f"{s['perplexity']['target']:.0f}{flu}")
@@ -351,10 +378,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tables", type=Path, default=None, metavar="DIR",
                         help="only write each concept's dose-response table (for `interp atlas "
                              "--dose DIR`) from the result JSON already in --out")
+    parser.add_argument("--refresh", action="store_true",
+                        help="only recompute the fluency flags and the summary of the result "
+                             "JSON already in --out from its stored cells")
     parser.add_argument("--markdown", action="store_true",
                         help="only print the docs' table from the result JSON already in --out")
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
+    if args.refresh:
+        from experiments.common import result_path, write_json
+
+        path = result_path(args.out, inputs["model"], args.quick)
+        result = json.loads(path.read_text(encoding="utf-8"))
+        set_flags(result["inputs"], result["concepts"])
+        result["summary"] = summarise(result["inputs"], result["concepts"])
+        write_json(path, result)
+        print(json.dumps(result["summary"], indent=1))
+        return 0
     if args.tables is not None or args.markdown:
         from experiments.common import result_path
 

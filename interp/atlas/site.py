@@ -163,7 +163,8 @@ def build_atlas(
     map_args = [maps] if isinstance(maps, (str, os.PathLike)) or not isinstance(
         maps, Iterable) else list(maps)
     nmaps = load_maps(map_args)
-    dose = dose_files(dose)
+    dose_given = [Path(d) for d in dose]
+    dose = dose_files(dose_given)
     if model is not None and corpus is None:
         from interp.texts.corpora import default_corpus_name
 
@@ -176,7 +177,8 @@ def build_atlas(
         defaults = {"dtype": None, "search_limit": DEFAULT_SEARCH_LIMIT,
                     **{f.name: f.default for f in dataclasses.fields(AtlasOptions)}}
         options = {k: v for k, v in given.items() if v != defaults[k]}
-        command = rebuild_command(map_args, Path(out), model, corpus, records, dose, options)
+        command = rebuild_command(map_args, Path(out), model, corpus, records, dose_given,
+                                  options)
     fingerprint = nmaps[0].fingerprint
     out = Path(out)
     check_output(out)

@@ -113,8 +113,9 @@ def test_cli_collects_records_and_adds_dose(tiny_map, tiny_model_dirs, tmp_path,
              "n_prompts": 1},
             {"curve": "1:7", "kind": "target", "value": 10, "unit": "max", "mean": 0.3,
              "n_prompts": 1}]
-    dose = tmp_path / "dose.json"
-    dose.write_text(json.dumps({"meta": {"fingerprint": fingerprint}, "rows": rows}))
+    dose = tmp_path / "dose" / "tables"  # a folder of tables
+    dose.mkdir(parents=True)
+    (dose / "t.json").write_text(json.dumps({"meta": {"fingerprint": fingerprint}, "rows": rows}))
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in
                               ["The cat sat on the mat.", "A dog ran in the park."]))
@@ -130,6 +131,7 @@ def test_cli_collects_records_and_adds_dose(tiny_map, tiny_model_dirs, tmp_path,
     assert len(neuron["examples"]) == 2
     command = load_js(out / "data/meta.js")["provenance"]["command"]
     assert command.startswith("interp atlas --map ") and "--top-examples 2" in command
+    assert f"--dose {dose} " in command  # the folder as given, not its files
 
 
 def test_several_sides_on_one_page(tmp_path):

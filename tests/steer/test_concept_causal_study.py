@@ -53,7 +53,10 @@ def test_quick_causal_study_on_smollm2(tmp_path: Path, experiment):
             assert s["ci"][0] - 1e-4 <= s["effect"] <= s["ci"][1] + 1e-4
             assert s["perplexity"]["target"] > 1 and s["perplexity"]["unclamped"] > 1
             assert s["fluency_held"] == (s["perplexity"]["target"] <= inputs["fluency_ratio"]
-                                         * s["perplexity"]["unclamped"] + 1e-3)
+                                         * s["perplexity"]["unclamped"])
+            words = s["distinct_words"]
+            assert s["varied"] == (words["target"] >= study.REPETITION_FLOOR * words["unclamped"])
+            assert s["fluent"] == (s["fluency_held"] and s["varied"])
             assert len(s["examples"]) == min(study.EXAMPLES, len(inputs["prompts"]))
     from interp.atlas.dose import read_dose
 
@@ -71,3 +74,6 @@ def test_quick_causal_study_on_smollm2(tmp_path: Path, experiment):
              if any(s["ci"][0] > 0 for s in c["strengths"])]
     assert summary["concepts_steered"] == above
     assert summary["ci_above_zero_at_any_strength"] == len(above)
+    fluent = [n for n in above if any(s["ci"][0] > 0 and s["fluent"]
+                                      for s in result["concepts"][n]["strengths"])]
+    assert summary["concepts_steered_fluently"] == fluent
