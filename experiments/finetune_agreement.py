@@ -62,15 +62,16 @@ def load_inputs(path: Path = INPUTS_PATH, quick: bool = False) -> dict[str, Any]
     return inputs
 
 
-def blocks(tokenizer: Any, split: str, n_blocks: int, block: int) -> torch.Tensor:
-    """[n_blocks, block] token ids: the split's documents in order, joined by EOS."""
+def blocks(model: str, tokenizer: Any, split: str, n_blocks: int, block: int) -> torch.Tensor:
+    """[n_blocks, block] token ids: the split of `model`'s default corpus, documents in order,
+    joined by EOS."""
     from interp.texts import default_documents
 
     ids: list[int] = []
     n_chars = 4 * n_blocks * block  # about 3.5 characters per token here; trimmed below
     while len(ids) < n_blocks * block:
         ids = []
-        for doc in default_documents("smollm2-135m-instruct", n_chars, split=split):
+        for doc in default_documents(model, n_chars, split=split):
             ids += tokenizer.encode(doc, add_special_tokens=False) + [tokenizer.eos_token_id]
         if n_chars > 10**7:
             raise SystemExit(f"the {split} split has fewer than {n_blocks * block} tokens")
@@ -138,8 +139,9 @@ def run_study(inputs: dict[str, Any], keep: Path | None = None, log: bool = True
     tokenizer = AutoTokenizer.from_pretrained(source)
     torch.manual_seed(inputs["seed"])
     hf = AutoModelForCausalLM.from_pretrained(source, torch_dtype=torch.float32)
-    train = blocks(tokenizer, "train", inputs["steps"] * inputs["batch"], inputs["block"])
-    held = blocks(tokenizer, "held_out", inputs["eval_blocks"], inputs["block"])
+    train = blocks(inputs["model"], tokenizer, "train", inputs["steps"] * inputs["batch"],
+                   inputs["block"])
+    held = blocks(inputs["model"], tokenizer, "held_out", inputs["eval_blocks"], inputs["block"])
     start = {name: p.detach().clone() for name, p in hf.named_parameters()}
     opt = torch.optim.AdamW(hf.parameters(), lr=inputs["lr"], weight_decay=0.0)
     checkpoints, train_losses = [], []

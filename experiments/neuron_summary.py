@@ -60,8 +60,7 @@ def random_map(model: Any, real: Any, seed: int) -> Any:
     from interp.neurons.mapper import prepare_unembedding
 
     options = real.options
-    unembed, _ = prepare_unembedding(model, options, model.device)
-    unembed.vector_scale = float(real.header.extras.get("calibration", {}).get("factor", 1.0))
+    unembed, _ = prepare_unembedding(model, options, model.device)  # calibration included
     data = {}
     for layer in real.layers:
         vectors = layer_vectors(model, layer, options).detach().float()

@@ -147,9 +147,9 @@ def build_atlas(
         at most `max_docs` documents) with interp.atlas.collect_records (`collect_options`,
         e.g. top_k, go there). records: ready ActivationRecords, or a folder: read if it holds
         records, else (with `model`) collected and saved there. Without both, pages show the
-        decoded tokens only. dose: dose-response JSON tables (interp dose-response), or folders of
-        them. Without a
-        `command`, the provenance records the equivalent `interp atlas` command line.
+        decoded tokens only. dose: dose-response JSON tables (interp dose-response), or folders
+        of them. Without a `command`, the provenance records the equivalent `interp atlas`
+        command line.
     `out` must be new, empty, or a previous atlas. Bad input raises InterpError before
     anything is written; the folder appears whole or not at all. Same inputs, same bytes.
     """
