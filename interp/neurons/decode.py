@@ -17,6 +17,11 @@ from interp.neurons.options import DecodeOptions
 
 #: Default memory for one chunk's temporaries (logits and probabilities), in MiB.
 DEFAULT_CHUNK_MB = 512
+#: On CPU, the summary after the matmul runs on blocks of rows whose float32 logits fit in this
+#: many bytes, so that its several reads hit the cache, not memory (benchmarks/real_models.py).
+CACHE_BLOCK_BYTES = 8 * 2**20
+#: With a low-precision matmul, this many extra candidates at each end are re-ranked in float32.
+RERANK_SLACK = 16
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Unembedding:
     token_ids: Int[Tensor, " n_kept"] | None  # None: all tokens, in order
     center_rows: bool  # LayerNorm centring of each vector (fold_norm with a LayerNorm)
     vector_scale: float = 1.0  # scale="calibrated": the model's factor (interp.neurons.calibrate)
+    exact: Float[Tensor, "n_kept d_model"] | None = None  # float32 rows, for a low-precision weight
 
 
 def compute_dtype(options: DecodeOptions) -> torch.dtype:
@@ -103,8 +109,10 @@ def unembedding(model, options: DecodeOptions, device: torch.device | str,
         keep = mask.nonzero().squeeze(1)
         w_u = w_u[:, keep.to(w_u.device)]
         bias = None if bias is None else bias[keep.to(bias.device)]
+    low = dtype in (torch.bfloat16, torch.float16)
     return Unembedding(
         weight=w_u.to(device=device, dtype=dtype).contiguous(),
+        exact=w_u.T.to(device=device, dtype=torch.float32).contiguous() if low else None,
         bias=None if bias is None else bias.to(device=device, dtype=torch.float32),
         token_ids=keep,
         center_rows=options.fold_norm and model.facts.norm == "layernorm",
@@ -134,32 +142,73 @@ def chunk_size_for(n_vocab: int, memory_mb: float = DEFAULT_CHUNK_MB) -> int:
     return max(1, int(memory_mb * 2**20) // (n_vocab * 4 * 2))
 
 
+def block_rows(n_vocab: int, device: torch.device) -> int:
+    """Rows per block of the pass after the matmul: on CPU, as many as keep one block's float32
+    logits within CACHE_BLOCK_BYTES (its several reads then hit the cache, not memory); on an
+    accelerator, every row of the chunk at once."""
+    if device.type != "cpu":
+        return 2**62
+    return max(1, CACHE_BLOCK_BYTES // (n_vocab * 4))
+
+
 @torch.no_grad()
 def decode_chunk(
     v: Float[Tensor, "n d_model"], unembed: Unembedding, options: DecodeOptions
 ) -> LayerDecode:
-    """Steps 4-6 for one chunk of prepared vectors (on the unembedding's device)."""
+    """Steps 4-6 for one chunk of prepared vectors (on the unembedding's device): one matmul,
+    then the per-row summary in cache-sized blocks."""
     logits = v.to(unembed.weight.dtype) @ unembed.weight
+    rows = block_rows(logits.shape[1], logits.device)
+    if rows >= logits.shape[0]:
+        return summarise_logits(logits, v, unembed, options)
+    return LayerDecode.concat([
+        summarise_logits(logits[s:s + rows], v[s:s + rows], unembed, options)
+        for s in range(0, logits.shape[0], rows)])
+
+
+def summarise_logits(
+    logits: Float[Tensor, "n n_kept"], v: Float[Tensor, "n d_model"], unembed: Unembedding,
+    options: DecodeOptions,
+) -> LayerDecode:
+    """Top-k, bottom-k, probabilities, margin and entropy of each row of `logits` (v @ W in the
+    compute dtype). With a low-precision matmul (`unembed.exact` set), the candidates at each end
+    are re-ranked by their float32 logits, and the top candidates' float32 terms replace theirs
+    in the normaliser and the entropy: only the rest of the vocabulary stays low-precision."""
     if logits.dtype != torch.float64:
         logits = logits.float()
     if unembed.bias is not None:
-        logits += unembed.bias
-    z = logits if options.temperature == 1.0 else logits / options.temperature
-    top_v, top_i = logits.topk(options.top_k, dim=1)
-    bot_v, bot_i = logits.topk(options.bottom_k, dim=1, largest=False)
-    # one exp pass gives both the normaliser and the entropy: with e = exp(z - max),
-    # lse = max + log(sum e) and entropy = lse - sum(e * z) / sum(e)
-    zmax = z.amax(dim=1, keepdim=True)
-    e = (z - zmax).exp_()
-    total = e.sum(dim=1)
-    lse = zmax.squeeze(1) + total.log()
-    entropy = lse - torch.linalg.vecdot(e, z) / total
-    del e
+        logits = logits + unembed.bias
     t = options.temperature
-    if top_v.shape[1] > 1:
-        second = top_v[:, 1]
-    else:  # margin needs the runner-up even when only the top token is kept
-        second = logits.topk(min(2, logits.shape[1]), dim=1).values[:, -1]
+    z = logits if t == 1.0 else logits / t
+    n_vocab = logits.shape[1]
+    slack = RERANK_SLACK if unembed.exact is not None else 0
+    top_v, top_i = logits.topk(min(max(options.top_k, 2) + slack, n_vocab), dim=1)
+    bot_v, bot_i = logits.topk(min(options.bottom_k + slack, n_vocab) if options.bottom_k else 0,
+                               dim=1, largest=False)
+    # softmax's kernel, not exp(z - max): it is several times faster on CPU where z - max is
+    # subnormal-small. lse from the top token's probability; entropy = lse - sum(p * z).
+    p = torch.softmax(z, dim=1)
+    lse = top_v[:, 0] / t - p.gather(1, top_i[:, :1]).squeeze(1).log()
+    pz = torch.linalg.vecdot(p, z)  # sum(p * z)
+    if unembed.exact is not None:
+        # the top candidates' exact logits replace their low-precision terms in the normaliser
+        # and in sum(p * z); the rest of the vocabulary keeps its low-precision terms
+        p_low, z_low = p.gather(1, top_i), top_v / t
+        both = exact_logits(v, torch.cat([top_i, bot_i], dim=1), unembed)
+        top_v, bot_v = both[:, :top_i.shape[1]], both[:, top_i.shape[1]:]
+        w = (top_v / t - lse[:, None]).exp()  # exact exp(z) relative to the low normaliser
+        ratio = (1 - p_low.sum(1)).clamp_min(0) + w.sum(1)
+        pz = (pz - (p_low * z_low).sum(1) + (w * top_v / t).sum(1)) / ratio
+        lse = lse + ratio.log()
+        top_v, order = top_v.sort(dim=1, descending=True)
+        top_i = top_i.gather(1, order)
+        bot_v, order = bot_v.sort(dim=1)
+        bot_i = bot_i.gather(1, order)
+    del p
+    entropy = lse - pz
+    margin = top_v[:, 0] - top_v[:, 1] if n_vocab > 1 else torch.zeros_like(top_v[:, 0])
+    top_v, top_i = top_v[:, :options.top_k], top_i[:, :options.top_k]
+    bot_v, bot_i = bot_v[:, :options.bottom_k], bot_i[:, :options.bottom_k]
     ids = unembed.token_ids
     if ids is not None:
         ids = ids.to(top_i.device)
@@ -169,10 +218,20 @@ def decode_chunk(
         top_probs=(top_v / t - lse[:, None]).exp(),
         bottom_ids=bot_i.to(torch.int32), bottom_logits=bot_v,
         bottom_probs=(bot_v / t - lse[:, None]).exp(),
-        margin=top_v[:, 0] - second, entropy=entropy,
+        margin=margin, entropy=entropy,
     )
     return LayerDecode(**{k: x.float().cpu() if x.is_floating_point() else x.cpu()
                           for k, x in out.tensors().items()})
+
+
+def exact_logits(
+    v: Float[Tensor, "n d_model"], candidates: Int[Tensor, "n k"], unembed: Unembedding,
+) -> Float[Tensor, "n k"]:
+    """The float32 logits (bias added) of each row's candidate tokens, in their order."""
+    n, k = candidates.shape
+    columns = unembed.exact.index_select(0, candidates.flatten()).view(n, k, -1)
+    exact = (columns * v.float()[:, None, :]).sum(2)  # faster than bmm of [n, k, d] x [n, d, 1]
+    return exact if unembed.bias is None else exact + unembed.bias[candidates]
 
 
 def decode_vectors(

@@ -159,6 +159,38 @@ def test_flat_and_peaked_scores():
     assert int(out.top_ids[1, 0]) == 2 and out.top1_prob[1] > 0.99
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_blocks_and_bfloat16_rerank_match_a_float64_reference(monkeypatch, dtype):
+    """Cache-sized blocks (forced to 3 rows) and the bfloat16 matmul give float64's ids, and
+    probabilities and entropy within tolerance, on near-ties that bfloat16 alone cannot order:
+    token 1 is token 0 scaled by 1.002, below bfloat16's resolution of the weights."""
+    from interp.neurons import decode
+
+    monkeypatch.setattr(decode, "CACHE_BLOCK_BYTES", 3 * 3000 * 4)
+    g = torch.Generator().manual_seed(0)
+    d, vocab = 64, 3000
+    weight = torch.randn(d, vocab, generator=g)
+    weight[:, 1] = weight[:, 0] * 1.002
+    v = torch.cat([0.4 * weight[:, 0] + 0.1 * torch.randn(20, d, generator=g),
+                   0.3 * torch.randn(20, d, generator=g)])
+    opts = DecodeOptions(top_k=5, bottom_k=5, scale="raw", center="none", dtype=dtype)
+    unembed = decode.Unembedding(
+        weight=weight.to(getattr(torch, dtype)), bias=None, token_ids=None, center_rows=False,
+        exact=weight.T.contiguous() if dtype == "bfloat16" else None)
+    out = decode.decode_vectors(v, unembed, opts, chunk_size=16)
+    ref = v.double() @ weight.double()
+    logp = ref.log_softmax(1)
+    top = ref.topk(5, dim=1).indices
+    assert torch.equal(out.top_ids.long(), top)
+    assert torch.equal(out.bottom_ids.long(), ref.topk(5, dim=1, largest=False).indices)
+    assert bool((out.top_ids[:20, 0] == 1).all())  # the near-tie, ordered
+    torch.testing.assert_close(out.top_probs.double(), logp.gather(1, top).exp(),
+                               rtol=1e-2 if dtype == "bfloat16" else 1e-5, atol=0)
+    entropy = -(logp.exp() * logp).sum(1)
+    torch.testing.assert_close(out.entropy.double(), entropy, rtol=0,
+                               atol=2e-2 if dtype == "bfloat16" else 1e-4)
+
+
 # ---- independent check: decoded logits == measured logit change -------------------------
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
 def test_down_vector_decode_matches_measured_logit_change(tiny_model_dirs, arch):
