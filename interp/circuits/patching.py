@@ -1,5 +1,5 @@
-"""Ablation baselines for head importance: activation patching (one forward per head, hook_z
-of that head taken from the corrupted prompt or its mean) and attribution patching (its
+"""Ablation baselines for head importance: activation patching (hook_z of one head taken from
+the corrupted prompt or its mean; every head of a layer in one batched pass from that layer) and attribution patching (its
 first-order estimate from one forward and one backward pass).
 
 Scores are the drop in the task metric, as a fraction of (clean - corrupted): 1 means patching
@@ -20,6 +20,7 @@ from interp.circuits.heads import pad, z_hook_names
 from interp.circuits.tasks.base import Task, answer_index, task_tokens
 from interp.errors import choices_error
 from interp.hooks import attach
+from interp.models.resume import logits_at, record_block_inputs, run_from
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -75,7 +76,10 @@ def _metric(model: Model, task: Task, tokens: Tensor, lengths: Tensor,
 @torch.no_grad()
 def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") -> PatchResult:
     """Patch each head's hook_z in the positive prompts with its value on the paired negative
-    ("corrupted") or its mean over all negative positions ("mean"); one forward per head."""
+    ("corrupted") or its mean over all negative positions ("mean"). Exact, and batched: the
+    clean run records every block's inputs (interp.models.resume), then for each layer all its
+    heads are patched at once, one copy of the prompts per head, running only that layer and
+    the ones after it, and only the last positions through the unembedding."""
     if mode not in MODES:
         raise choices_error("patching mode", mode, MODES)
     start = time.perf_counter()
@@ -91,22 +95,31 @@ def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") ->
         return grab
 
     corrupted = _metric(model, task, corrupt_tok, lengths, {n: grabber(n) for n in names})
-    clean = _metric(model, task, clean_tok, lengths)
+    inputs, logits = record_block_inputs(model, clean_tok)
+    last = lengths.to(logits.device) - 1
+    n = len(lengths)
+    clean = task_metric(logits[torch.arange(n, device=logits.device), last], task)
+    del logits
     if mode == "mean":
         keep = (torch.arange(clean_tok.shape[1])[None] < lengths[:, None]).to(model.device)
-        for n, z in corrupt_z.items():
+        for name, z in corrupt_z.items():
             mean = (z * keep[:, :, None, None]).sum((0, 1)) / keep.sum()
-            corrupt_z[n] = mean.expand_as(z)
+            corrupt_z[name] = mean.expand_as(z)
     raw = torch.zeros(f.n_layers, f.n_heads)
     for layer, name in enumerate(names):
-        for head in range(f.n_heads):
-            def patch(z: Tensor, hook: Any = None, _n: str = name, _h: int = head) -> Tensor:
-                z = z.clone()
-                z[:, :, _h] = corrupt_z[_n][:, :, _h].to(z.dtype)
-                return z
+        def patch(z: Tensor, hook: Any = None, _n: str = name) -> Tensor:
+            z = z.clone()
+            copies = z.view(f.n_heads, n, *z.shape[1:])  # copy h patches head h
+            for head in range(f.n_heads):
+                copies[head, :, :, head] = corrupt_z[_n][:, :, head].to(z.dtype)
+            return z
 
-            patched = _metric(model, task, clean_tok, lengths, {name: patch})
-            raw[layer, head] = float((clean - patched).mean())
+        with attach(model, {name: patch}):
+            resid = run_from(model, inputs, layer, inputs.hidden[layer].repeat(f.n_heads, 1, 1))
+        patched = logits_at(model, resid, last.repeat(f.n_heads))
+        for head in range(f.n_heads):
+            rows = task_metric(patched[head * n:(head + 1) * n], task)
+            raw[layer, head] = float((clean - rows).mean())
     gap = float(clean.mean() - corrupted.mean())
     return PatchResult(f"activation patching ({mode})", raw / _safe(gap), raw,
                        float(clean.mean()), float(corrupted.mean()),

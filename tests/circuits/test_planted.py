@@ -69,3 +69,43 @@ def test_unpaired_negatives_need_a_normalised_score(planted):
     assert roc_auc(res.scores, truth) >= 0.95
     busy = res.scores[~truth]
     assert busy.max() > 0  # the busy heads are not trivially silent here
+
+
+@pytest.mark.parametrize("mode", ["corrupted", "mean"])
+def test_batched_patching_equals_one_forward_per_head(planted, mode):
+    """The batched, resumed patching against the plain reference: a full forward per head with
+    that head's hook_z replaced."""
+    from interp.circuits.heads import z_hook_names
+    from interp.circuits.patching import _padded_pair, task_metric
+    from interp.hooks import attach
+
+    model = planted("b")
+    task = planted_task(12, seed=3)
+    res = activation_patching(model, task, mode=mode)
+    clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
+    names = z_hook_names(model)
+    saved = {}
+    with attach(model, {n: (lambda z, hook, _n=n: saved.__setitem__(_n, z.clone()))
+                        for n in names}):
+        model.bridge(corrupt_tok)
+    rows = torch.arange(len(lengths))
+
+    def metric(fns):
+        with attach(model, fns):
+            logits = model.bridge(clean_tok)
+        return task_metric(logits[rows, lengths - 1], task)
+
+    clean = metric({})
+    keep = (torch.arange(clean_tok.shape[1])[None] < lengths[:, None]).float()
+    for layer, name in enumerate(names):
+        source = saved[name]
+        if mode == "mean":
+            source = ((source * keep[:, :, None, None]).sum((0, 1)) / keep.sum()).expand_as(source)
+        for head in range(model.facts.n_heads):
+            def patch(z, hook, _h=head, _s=source):
+                z = z.clone()
+                z[:, :, _h] = _s[:, :, _h]
+                return z
+
+            want = float((clean - metric({name: patch})).mean())
+            assert abs(float(res.raw[layer, head]) - want) < 1e-4 * max(1.0, abs(want))

@@ -79,7 +79,9 @@ def test_model_too_small_for_the_tokens(loaded):
     with pytest.raises(InterpError, match="model too small for task 'ioi'"):
         make_task("ioi", small, 4)
     with pytest.raises(InterpError, match="single token|too small"):
-        make_task("greater-than", small, 4)
+        make_task("greater-than", small, 4, read="year")
+    # its digits are single tokens, so greater-than can still be read at the tens digit
+    assert make_task("greater-than", small, 4).meta[0]["read"] == "tens"
     with pytest.raises(InterpError, match="unknown task 'sva'"):
         make_task("sva", small, 4)
 
@@ -104,3 +106,31 @@ def test_task_metric():
     t = Task("t", ["p"], ["n"], [[3]], [[0, 1]], metric="prob_diff")
     p = logits.softmax(-1)[0]
     assert task_metric(logits, t).item() == pytest.approx(float(p[3] - p[0] - p[1]))
+
+
+def test_greater_than_is_read_at_the_tens_digit_on_a_digit_tokenizer():
+    """SmolLM2 splits numbers into digits: the task reads the next digit, and the model does it
+    (P(digit > T) - P(digit < T) positive on nearly every prompt)."""
+    from interp.circuits.patching import _last_logits, _padded_pair, task_metric
+    from interp.models import real
+
+    if not real.installed("smollm2-135m-instruct"):
+        pytest.skip("smollm2-135m-instruct is not installed")
+    from interp import load_model
+
+    model = load_model("smollm2-135m-instruct", device="cpu")
+    task = make_task("greater-than", model, 24, seed=0)
+    tok = model.tokenizer
+    digits = [tok.encode(str(d), add_special_tokens=False)[0] for d in range(10)]
+    for meta, good, bad, text in zip(task.meta, task.good, task.bad, task.positives):
+        tens = meta["start"] // 10
+        assert meta["read"] == "tens" and 1 <= tens <= 8
+        assert good == digits[tens + 1:] and bad == digits[:tens]
+        ids = tok.encode(text, add_special_tokens=False)
+        assert tok.encode(text + str(tens), add_special_tokens=False) == ids + [digits[tens]]
+    with pytest.raises(InterpError, match="two-digit year"):
+        make_task("greater-than", model, 4, read="year")
+    clean, _, lengths = _padded_pair(model, task)
+    with torch.no_grad():
+        metric = task_metric(_last_logits(model, clean, lengths), task)
+    assert float(metric.mean()) > 0.3 and float((metric > 0).float().mean()) > 0.9
