@@ -1,6 +1,6 @@
 """Ablation baselines for head importance: activation patching (hook_z of one head taken from
-the corrupted prompt or its mean; every head of a layer in one batched pass from that layer) and attribution patching (its
-first-order estimate from one forward and one backward pass).
+the corrupted prompt or its mean; every head of a layer in one batched pass from that layer)
+and attribution patching (its first-order estimate from one forward and one backward pass).
 
 Scores are the drop in the task metric, as a fraction of (clean - corrupted): 1 means patching
 that head alone removes the whole clean-vs-corrupted gap, 0 means no effect.
