@@ -8,6 +8,7 @@ unreachable / under-trained tokens excluded (`flagged_tokens="exclude"`).
     .venv/bin/python experiments/concept_search.py                          # SmolLM2, every layer
     .venv/bin/python experiments/concept_search.py --model gemma-3-270m     # where installed
     .venv/bin/python experiments/concept_search.py --quick                  # CI: last layer only
+    .venv/bin/python experiments/concept_search.py --model gemma-3-270m --markdown  # docs table
 
 Writes experiments/results/concept_search/<model>[.quick].json (sorted keys; the same bytes on
 a rerun) and prints the table.
@@ -107,6 +108,21 @@ def summary(result: dict[str, Any]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
 
 
+def markdown_table(result: dict[str, Any]) -> str:
+    """The docs' table (docs/neurons-smollm2.md), concepts in alphabetical order."""
+    show = (lambda h: f"{h['side']} {h['layer']}:{h['neuron']}" if h else "-")
+    lines = ["| concept | best neuron (side layer:neuron) | mass | matched (first 4) | runner-up "
+             "| mass | broadest neuron | concept words |", "|---|---|---|---|---|---|---|---|"]
+    for name, data in sorted(result["concepts"].items()):
+        best, second, broad = data["best"], data["runner_up"], data["broadest"]
+        matched = ", ".join(f"`{t}`" for t in best["matched"][:4]) if best else "-"
+        lines.append(f"| {name} | {show(best)} | {best['mass']:.3f} | {matched} | "
+                     f"{show(second)} | {second['mass']:.3f} | {show(broad)} | "
+                     f"{broad['distinct_words']} |" if best and second and broad else
+                     f"| {name} | - | - | - | - | - | - | - |")
+    return "\n".join(lines)
+
+
 def write_result(result: dict[str, Any], out: Path, quick: bool) -> Path:
     from experiments.common import result_path, write_json
 
@@ -119,7 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = study_parser(__doc__, OUT_DIR, quick_help=f"layers {QUICK_LAYERS} only")
     parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only print the docs' table from the result JSON already in --out")
     args = parser.parse_args(argv)
+    if args.markdown:
+        from experiments.common import result_path
+
+        path = result_path(args.out, args.model, args.quick)
+        print(markdown_table(json.loads(path.read_text(encoding="utf-8"))))
+        return 0
     t0 = time.perf_counter()
     model = load_model(args.model, device="cpu")
     layers = QUICK_LAYERS if args.quick else None

@@ -42,3 +42,16 @@ def test_quick_concept_search_on_smollm2(tmp_path: Path, experiment):
         assert broad["distinct_words"] == len({t.strip().lower() for t in broad["matched"]})
         assert broad["distinct_words"] >= best["distinct_words"]
     assert found >= 30
+
+
+def test_markdown_table_reads_the_committed_result(experiment, capsys):
+    """--markdown prints one row per committed concept, the best neuron and its mass from the
+    JSON (no model needed)."""
+    study = experiment("concept_search")
+    assert study.main(["--markdown"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads((study.OUT_DIR / "smollm2-135m-instruct.json").read_text())
+    assert len(lines) == 2 + len(result["concepts"])
+    best = result["concepts"]["food"]["best"]
+    row = next(line for line in lines if line.startswith("| food |"))
+    assert f"{best['side']} {best['layer']}:{best['neuron']} | {best['mass']:.3f}" in row
