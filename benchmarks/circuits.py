@@ -7,8 +7,14 @@ interleaved repeats; and SAE training throughput (activations/s).
 Prints the median seconds per method (SAE split into head outputs and train + score), each
 method's ratio to activation patching, and the SAE trainer's throughput on the paper's batch
 (10 prompts x all heads) and on a streamed run (batches of 4,096 random d_model vectors).
-Activation patching costs one forward per head, so its time grows with n_layers x n_heads;
-the SAE method's does not (one forward, then a tiny SAE).
+Activation patching runs every head of a layer as one batch from that layer on
+(interp.models.resume); the baseline beside it is the plain method, one full forward per head,
+timed on the heads of --baseline-layers layers and projected to all (its cost per head is the
+same at every layer), with the largest difference of its scores from the batched ones. The SAE
+method's time does not grow with the number of heads (one forward, then a tiny SAE).
+
+    .venv/bin/python benchmarks/circuits.py --model smollm2-135m-instruct --task ioi \
+        --repeats 1 --baseline-layers 2
 """
 
 from __future__ import annotations
@@ -37,6 +43,39 @@ def streamed_throughput(d: int, n_latents: int, batches: int, device: torch.devi
     return train_sae(sae, iter(data)).activations_per_s
 
 
+def per_head_patching(model, task, layers: list[int]) -> tuple[float, torch.Tensor]:
+    """The plain method on `layers`: one full forward per head with its hook_z taken from the
+    corrupted prompt; (seconds, raw drops [len(layers), n_heads])."""
+    from interp.circuits.heads import z_hook_names
+    from interp.circuits.patching import _padded_pair, task_metric
+    from interp.hooks import attach
+
+    t0 = time.perf_counter()
+    clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
+    names = z_hook_names(model)
+    saved = {}
+    rows = torch.arange(len(lengths))
+
+    def metric(tokens, fns):
+        with torch.no_grad(), attach(model, fns):
+            logits = model.bridge(tokens.to(model.device), return_type="logits")
+        return task_metric(logits[rows, lengths - 1], task)
+
+    metric(corrupt_tok, {names[i]: (lambda z, hook, _i=i: saved.__setitem__(_i, z.clone()))
+                         for i in layers})
+    clean = metric(clean_tok, {})
+    raw = torch.zeros(len(layers), model.facts.n_heads)
+    for row, layer in enumerate(layers):
+        for head in range(model.facts.n_heads):
+            def patch(z, hook, _l=layer, _h=head):
+                z = z.clone()
+                z[:, :, _h] = saved[_l][:, :, _h]
+                return z
+
+            raw[row, head] = float((clean - metric(clean_tok, {names[layer]: patch})).mean())
+    return time.perf_counter() - t0, raw
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="interp-tiny")
@@ -45,6 +84,9 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--baseline-layers", type=int, default=None,
+                   help="time the one-forward-per-head baseline on this many layers (spread "
+                        "over the model) and project it to all; default: every layer")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -54,22 +96,35 @@ def main() -> None:
     times: dict[str, list[float]] = {"sae": [], "sae: head outputs": [], "sae: train + score": [],
                                      "activation patching": [], "attribution patching": []}
     rate = []
+    n_base = f.n_layers if args.baseline_layers is None else max(1, min(args.baseline_layers,
+                                                                          f.n_layers))
+    base_layers = sorted({round(i * (f.n_layers - 1) / max(1, n_base - 1))
+                          for i in range(n_base)})
+    times["per-head forwards (baseline)"] = []
+    diff = 0.0
     for r in range(args.repeats):
         res = sae_circuit(model, task, SAESettings(seed=r))
         times["sae"].append(res.seconds["total"])
         times["sae: head outputs"].append(res.seconds["head outputs"])
         times["sae: train + score"].append(res.seconds["train + score"])
         rate.append(res.log.activations_per_s)
-        times["activation patching"].append(activation_patching(model, task).seconds)
+        patch = activation_patching(model, task)
+        times["activation patching"].append(patch.seconds)
+        seconds, raw = per_head_patching(model, task, base_layers)
+        times["per-head forwards (baseline)"].append(seconds * f.n_layers / len(base_layers))
+        diff = max(diff, float((raw - patch.raw[base_layers]).abs().max()))
         times["attribution patching"].append(attribution_patching(model, task).seconds)
     med = {k: statistics.median(v) for k, v in times.items()}
     base = med["activation patching"]
     print(f"model {model.name} ({f.n_layers} layers x {f.n_heads} heads), task {args.task}, "
           f"{len(task)} prompt pairs, device {model.device}, torch threads "
           f"{torch.get_num_threads()}, median of {args.repeats}")
-    print(f"{'method':<24}{'seconds':>10}{'x patching':>12}")
+    print(f"{'method':<30}{'seconds':>10}{'x patching':>12}")
     for k, v in med.items():
-        print(f"{k:<24}{v:>10.3f}{v / base:>12.3f}")
+        print(f"{k:<30}{v:>10.3f}{v / base:>12.3f}")
+    print(f"baseline timed on layers {base_layers}"
+          f"{'' if len(base_layers) == f.n_layers else ', projected to all'}; largest "
+          f"difference of its raw scores from the batched ones {diff:.2e}")
     t0 = time.perf_counter()
     streamed = streamed_throughput(f.d_model, 200, 8, model.device)
     print(f"SAE training, paper batch ({10 * f.n_layers * f.n_heads} activations x 500 epochs): "

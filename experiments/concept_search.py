@@ -111,8 +111,8 @@ def summary(result: dict[str, Any]) -> str:
 def markdown_table(result: dict[str, Any]) -> str:
     """The docs' table (docs/neurons-smollm2.md), concepts in alphabetical order."""
     show = (lambda h: f"{h['side']} {h['layer']}:{h['neuron']}" if h else "-")
-    lines = ["| concept | best neuron (side layer:neuron) | mass | matched (first 4) | runner-up "
-             "| mass | broadest neuron | concept words |", "|---|---|---|---|---|---|---|---|"]
+    lines = [("| concept | best neuron (side layer:neuron) | mass | matched (first 4) | runner-up "
+              "| mass | broadest neuron | concept words |"), "|---|---|---|---|---|---|---|---|"]
     for name, data in sorted(result["concepts"].items()):
         best, second, broad = data["best"], data["runner_up"], data["broadest"]
         matched = ", ".join(f"`{t}`" for t in best["matched"][:4]) if best else "-"

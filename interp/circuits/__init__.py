@@ -4,7 +4,7 @@
 from interp.circuits.discover import SAECircuitResult, SAESettings, sae_circuit, score_outputs
 from interp.circuits.ground_truth import Circuit, bundled_circuits, load_circuit
 from interp.circuits.heads import POOLINGS, head_labels, head_outputs
-from interp.circuits.metrics import Classification, classify, roc_auc
+from interp.circuits.metrics import Classification, classify, roc_auc, roc_points
 from interp.circuits.patching import (
     PatchResult,
     activation_patching,
@@ -31,6 +31,7 @@ __all__ = [
     "attribution_patching", "bundled_circuits", "circuit_report", "classify", "edge_scores",
     "edge_truth",
     "edges_to_heads", "head_labels", "head_outputs", "head_scores", "load_circuit",
-    "make_task", "roc_auc", "run_circuits", "sae_circuit", "score_outputs", "task_from_file",
+    "make_task", "roc_auc", "roc_points", "run_circuits", "sae_circuit", "score_outputs",
+    "task_from_file",
     "task_metric", "task_tokens", "top_pair_heads",
 ]

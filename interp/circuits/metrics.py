@@ -38,6 +38,23 @@ def roc_auc(scores: Float[Tensor, ...], truth: Bool[Tensor, ...]) -> float:
     return float((ranks[t].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def roc_points(scores: Float[Tensor, ...], truth: Bool[Tensor, ...]
+               ) -> tuple[list[float], list[float]]:
+    """The ROC curve (false-positive rates, true-positive rates), one point per distinct score
+    from the highest down, starting at (0, 0); its area is roc_auc's."""
+    s, t = _check(scores, truth)
+    n_pos, n_neg = int(t.sum()), int((~t).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise InterpError(f"a ROC curve needs both circuit and non-circuit heads; ground truth "
+                          f"has {n_pos} of {t.numel()}")
+    fpr, tpr = [0.0], [0.0]
+    for value in s.unique(sorted=True).flip(0):
+        above = s >= value
+        tpr.append(int((above & t).sum()) / n_pos)
+        fpr.append(int((above & ~t).sum()) / n_neg)
+    return fpr, tpr
+
+
 @dataclass(frozen=True)
 class Classification:
     """Confusion counts and rates of one cut of the scores."""

@@ -128,3 +128,30 @@ def test_sae_settings_default_to_the_papers():
     assert sae.b_dec.abs().max() <= 1.001e-3  # one Adam step from 0, not the data mean
     with torch.no_grad():
         assert torch.equal(codes, sae.encode(outputs).argmax(-1))
+
+
+def test_roc_points_trace_the_curve_whose_area_is_roc_auc():
+    from interp.circuits import roc_points
+
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        scores = torch.randint(0, 6, (40,), generator=g).float()  # ties included
+        truth = torch.rand(40, generator=g) < 0.3
+        fpr, tpr = roc_points(scores, truth)
+        assert (fpr[0], tpr[0]) == (0.0, 0.0) and (fpr[-1], tpr[-1]) == (1.0, 1.0)
+        area = sum((fpr[i + 1] - fpr[i]) * (tpr[i + 1] + tpr[i]) / 2 for i in range(len(fpr) - 1))
+        assert abs(area - roc_auc(scores, truth)) < 1e-12
+
+
+def test_heatmap_scale_diverges_for_signed_scores():
+    from interp.viz.circuits import head_heatmap, roc_figure, score_scatter
+
+    signed = head_heatmap(torch.tensor([[0.5, -0.2], [0.1, 0.0]])).data[0]
+    assert signed.zmid == 0.0 and signed.colorscale[0][1] != signed.colorscale[-1][1]
+    plain = head_heatmap(torch.tensor([[0.5, 0.2], [0.1, 0.0]])).data[0]
+    assert plain.zmid is None
+    truth = torch.tensor([[True, False], [False, False]])
+    fig = score_scatter(torch.rand(2, 2), torch.rand(2, 2), x_title="a", y_title="b", title="t",
+                        truth=truth)
+    assert [len(d.x) for d in fig.data] == [3, 1] and fig.data[1].text == ("L0H0",)
+    assert len(roc_figure({"m": ([0.0, 1.0], [0.0, 1.0])}, title="r").data) == 2
