@@ -28,6 +28,7 @@ printed; benchmarks/circuits.py measures them side by side.
     .venv/bin/python experiments/circuits_real.py             # the study (about 25 minutes)
     .venv/bin/python experiments/circuits_real.py --quick     # reduced form (CI)
     .venv/bin/python experiments/circuits_real.py --markdown  # the docs' tables
+    .venv/bin/python experiments/circuits_real.py --model gemma-3-270m   # where installed
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def ioi_attention(model: Any, task: Any, heads: list[tuple[int, int]]) -> dict[s
     return out
 
 
-def measure_row(model: Any, row: dict[str, Any], inputs: dict[str, Any],
+def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, Any],
                 figures: dict[str, Any]) -> dict[str, Any]:
     """Everything for one row; figures[row name] gets its plotly figures (as dicts)."""
     from interp.circuits import (
@@ -141,7 +142,6 @@ def measure_row(model: Any, row: dict[str, Any], inputs: dict[str, Any],
     )
     from interp.viz.circuits import head_heatmap, roc_figure, score_scatter
 
-    task = build_task(model, row, inputs["n_prompts"], inputs["prompt_seed"])
     times: dict[str, float] = {}
     record: dict[str, Any] = {"task": row["task"], "performance": performance(model, task)}
     t0 = time.perf_counter()
@@ -227,8 +227,18 @@ def _round(x: Any) -> Any:
 
 def run_study(model: Any, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(result, figures) for every row of `inputs`."""
+    from interp.errors import InterpError
+
     figures: dict[str, Any] = {}
-    rows = {row["name"]: measure_row(model, row, inputs, figures) for row in inputs["rows"]}
+    rows = {}
+    for row in inputs["rows"]:
+        try:  # a task this model's tokenizer cannot express is recorded, not fatal
+            task = build_task(model, row, inputs["n_prompts"], inputs["prompt_seed"])
+        except InterpError as err:
+            rows[row["name"]] = {"task": row["task"], "skipped": str(err)}
+            print(f"{row['name']}: skipped: {err}", flush=True)
+            continue
+        rows[row["name"]] = measure_row(model, row, task, inputs, figures)
     result = {"model": model.name, "fingerprint": model.fingerprint,
               "inputs": {k: v for k, v in inputs.items() if k not in ("quick", "description")},
               "rows": rows}
@@ -243,6 +253,9 @@ def markdown_tables(result: dict[str, Any]) -> str:
              "(|score| >= " + t + ") | attribution AUC | SAE AUC (seeds " +
              ", ".join(map(str, seeds)) + ") | SAE edge AUC |", "|---|---|---|---|---|---|---|---|"]
     for name, r in result["rows"].items():
+        if "skipped" in r:
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | |")
+            continue
         p, tr = r["performance"], r["truth"][t]
         sae = ", ".join(f"{tr[f'sae seed {s}']['roc_auc']:.3f}" for s in seeds
                         if f"sae seed {s}" in tr) or "-"
@@ -278,10 +291,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from interp import load_model
 
     parser = study_parser(__doc__, OUT_DIR, inputs=INPUTS_PATH)
+    parser.add_argument("--model", default=None,
+                        help="another model than the inputs' (e.g. gemma-3-270m where installed)")
     parser.add_argument("--markdown", action="store_true",
                         help="only print the docs' tables from the result JSON already in --out")
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
+    if args.model:
+        inputs["model"] = args.model
     path = result_path(args.out, inputs["model"], args.quick)
     if args.markdown:
         print(markdown_tables(json.loads(path.read_text(encoding="utf-8"))))

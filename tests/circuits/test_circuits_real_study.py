@@ -45,10 +45,12 @@ def test_quick_study_writes_every_part(tmp_path: Path, experiment, capsys):
     assert perf["positives"]["mean"] > perf["negatives"]["mean"]  # SmolLM2 does IOI
     grid = torch.tensor(row["patching"]["scores"])
     assert grid.shape == (30, 9)
+    label = lambda m: {f"L{a}H{b}" for a, b in m.nonzero().tolist()}  # noqa: E731
     for key, truth in row["truth"].items():
-        mask = grid.abs() >= float(key)
-        assert truth["size"] == int(mask.sum())
-        assert truth["heads"] == [f"L{a}H{b}" for a, b in mask.nonzero().tolist()]
+        # the JSON's scores are rounded to 4 decimals: recount away from the threshold
+        surely, maybe = grid.abs() >= float(key) + 1e-4, grid.abs() >= float(key) - 1e-4
+        assert label(surely) <= set(truth["heads"]) <= label(maybe)
+        assert truth["size"] == len(truth["heads"])
         if 0 < truth["size"] < 270:
             assert 0 <= truth["attribution"]["roc_auc"] <= 1
             assert 0 <= truth["sae seed 0"]["roc_auc"] <= 1
