@@ -45,7 +45,7 @@ def test_quick_study_writes_every_part(tmp_path: Path, experiment, capsys):
     assert perf["positives"]["mean"] > perf["negatives"]["mean"]  # SmolLM2 does IOI
     grid = torch.tensor(row["patching"]["scores"])
     assert grid.shape == (30, 9)
-    label = lambda m: {f"L{a}H{b}" for a, b in m.nonzero().tolist()}  # noqa: E731
+    label = lambda m: {f"L{a}H{b}" for a, b in m.nonzero().tolist()}
     for key, truth in row["truth"].items():
         # the JSON's scores are rounded to 4 decimals: recount away from the threshold
         surely, maybe = grid.abs() >= float(key) + 1e-4, grid.abs() >= float(key) - 1e-4
