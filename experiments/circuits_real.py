@@ -29,6 +29,7 @@ printed; benchmarks/circuits.py measures them side by side.
     .venv/bin/python experiments/circuits_real.py --quick     # reduced form (CI)
     .venv/bin/python experiments/circuits_real.py --markdown  # the docs' tables
     .venv/bin/python experiments/circuits_real.py --model gemma-3-270m   # where installed
+    .venv/bin/python experiments/circuits_real.py --rows ioi-dev-abc     # one row, merged in
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def build_task(model: Any, row: dict[str, Any], n: int, seed: int) -> Any:
 
     if row["task"] == "ioi":
         which = slice(None, DEV) if row["templates"] == "dev" else slice(DEV, None)
-        return make_task("ioi", model, n, seed, templates=ABBA[which] + BABA[which])
+        return make_task("ioi", model, n, seed, templates=ABBA[which] + BABA[which],
+                         corrupt=row.get("corrupt", "paper"))
     return make_task(row["task"], model, n, seed)
 
 
@@ -295,19 +297,36 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="another model than the inputs' (e.g. gemma-3-270m where installed)")
     parser.add_argument("--markdown", action="store_true",
                         help="only print the docs' tables from the result JSON already in --out")
+    parser.add_argument("--rows", nargs="+", default=None, metavar="ROW",
+                        help="run only these rows and merge them into the result already in "
+                             "--out (each row is seeded on its own, so this equals a full run)")
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
     if args.model:
         inputs["model"] = args.model
+    known = [r["name"] for r in inputs["rows"]]
+    if args.rows and not set(args.rows) <= set(known):
+        parser.error(f"--rows: unknown row(s) {sorted(set(args.rows) - set(known))}; "
+                     f"valid: {', '.join(known)}")
     path = result_path(args.out, inputs["model"], args.quick)
     if args.markdown:
         print(markdown_tables(json.loads(path.read_text(encoding="utf-8"))))
         return 0
+    figures_path = result_path(args.out, inputs["model"], args.quick, ".figures.json")
     t0 = time.perf_counter()
     model = load_model(inputs["model"], device="cpu")
-    result, figures = run_study(model, inputs)
+    if args.rows:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        figures = json.loads(figures_path.read_text(encoding="utf-8"))
+        new, new_figures = run_study(model, {**inputs, "rows": [
+            r for r in inputs["rows"] if r["name"] in args.rows]})
+        result["rows"].update(new["rows"])
+        result["inputs"] = {**new["inputs"], "rows": inputs["rows"]}
+        figures.update(new_figures)
+    else:
+        result, figures = run_study(model, inputs)
     write_json(path, result)
-    write_json(result_path(args.out, inputs["model"], args.quick, ".figures.json"), figures)
+    write_json(figures_path, figures)
     print(markdown_tables(result))
     print(f"{inputs['model']}: {time.perf_counter() - t0:.1f} s; wrote {path}")
     return 0

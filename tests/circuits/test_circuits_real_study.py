@@ -66,3 +66,12 @@ def test_quick_study_writes_every_part(tmp_path: Path, experiment, capsys):
     assert study.main(["--quick", "--out", str(tmp_path), "--markdown"]) == 0
     table = capsys.readouterr().out
     assert "| ioi-dev | " in table and "END->IO" in table
+
+
+def test_unknown_row_is_refused_before_any_work(experiment, tmp_path, capsys):
+    study = experiment("circuits_real")
+    with pytest.raises(SystemExit) as err:
+        study.main(["--rows", "ioi-nope", "--out", str(tmp_path)])
+    assert err.value.code == 2
+    assert "unknown row(s) ['ioi-nope']; valid: ioi-dev, ioi-heldout" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -4,6 +4,7 @@ and one-line errors for a tokenizer too small for the task or a mismatched custo
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -134,3 +135,16 @@ def test_greater_than_is_read_at_the_tens_digit_on_a_digit_tokenizer():
     with torch.no_grad():
         metric = task_metric(_last_logits(model, clean, lengths), task)
     assert float(metric.mean()) > 0.3 and float((metric > 0).float().mean()) > 0.9
+
+
+def test_ioi_abc_negatives_name_neither_answer(tiny):
+    """corrupt="abc": IO, S1 and S2 get three fresh names; the clean answers are absent."""
+    task = make_task("ioi", tiny, 12, seed=2, words="bundled", corrupt="abc")
+    for pos, neg, m in zip(task.positives, task.negatives, task.meta):
+        c, d, e = m["corrupt"]
+        words = re.findall(r"\w+", neg)
+        assert m["io"] not in words and m["s"] not in words
+        assert len({c, d, e, m["io"], m["s"]}) == 5
+        assert words.count(c) == 1 and words.count(d) == 1 and words.count(e) >= 1
+        assert re.sub(rf"\b{e}\b", m["s"], re.sub(rf"\b{d}\b", m["s"],
+                      re.sub(rf"\b{c}\b", m["io"], neg))) == pos

@@ -7,7 +7,9 @@ object, B the subject). Negatives (corrupt=):
   to" -- three distinct names, no repeated one, so nothing says who receives;
 - "s1": only the first mention of B becomes C ("Then, C and A went ... B gave a ring to");
 - "s2": the second mention of B becomes C ("Then, B and A went ... C gave a ring to"): a model
-  that finds the receiver by excluding the giver's name still solves the first two kinds.
+  that finds the receiver by excluding the giver's name still solves the first two kinds;
+- "abc" (Wang et al.'s ABC distribution): three fresh names C, D, E, none of them A or B, for
+  IO, S1 and S2 ("Then, D and C went ... E gave a ring to"): neither answer is in the context.
 Metric: logit(A) - logit(B).
 """
 
@@ -69,7 +71,7 @@ BUNDLED = (
 )
 TEMPLATE_SETS = {"paper": ABBA + BABA, "abba": ABBA, "baba": BABA, "bundled": BUNDLED}
 WORD_SETS = ("paper", "bundled")
-CORRUPTIONS = ("paper", "s1", "s2")
+CORRUPTIONS = ("paper", "s1", "s2", "abc")
 
 
 def _words(which: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -92,7 +94,8 @@ def ioi_task(
     templates) or "bundled" (those of interp-tiny's corpus); templates: "paper", "abba",
     "baba", "bundled" or your own tuple using [A], [B], [PLACE], [OBJECT]; names: your own;
     corrupt: how a negative is made (module docstring): "paper" (A's mentions become C, the
-    first mention of B becomes A), "s1" or "s2" (that mention of B becomes C)."""
+    first mention of B becomes A), "s1" or "s2" (that mention of B becomes C), "abc" (fresh
+    names for IO, S1 and S2)."""
     from interp.errors import choices_error
 
     if words not in WORD_SETS:
@@ -107,24 +110,32 @@ def ioi_task(
             raise choices_error("IOI template set", templates, TEMPLATE_SETS)
         templates = TEMPLATE_SETS[templates]
     tok = model.tokenizer
-    pool = require(single_tokens(tok, list(names)), 3, "names", "ioi", len(names))
+    n_names = 5 if corrupt == "abc" else 3
+    pool = require(single_tokens(tok, list(names)), n_names, "names", "ioi", len(names))
     rng = random.Random(seed)
     pos, neg, good, bad, meta = [], [], [], [], []
     for _ in range(n):
         template = rng.choice(templates)
-        a, b, c = rng.sample(pool, 3)
+        a, b, c, *fresh = rng.sample(pool, n_names)
         text = template.replace("[PLACE]", rng.choice(places)).replace(
             "[OBJECT]", rng.choice(objects))
         positive = text.replace("[A]", a).replace("[B]", b)
-        # three distinct names, as ABC. The paper replaces the first textual occurrence of
-        # B's name after filling in C for A; here the slot is replaced, so a name that is part
-        # of another ("Sara" in "Sarah") cannot be hit instead.
-        at = text.rindex("[B]") if corrupt == "s2" else text.index("[B]")
-        slot, others = (a, c) if corrupt == "paper" else (c, a)  # that B slot; the A slots
-        negative = (text[:at] + slot + text[at + 3:]).replace("[A]", others).replace("[B]", b)
+        if corrupt == "abc":  # IO -> C, the first B -> D, every later B -> E
+            first = text.index("[B]")
+            negative = (text[:first] + fresh[0] + text[first + 3:]).replace(
+                "[A]", c).replace("[B]", fresh[1])
+        else:
+            # three distinct names, as ABC. The paper replaces the first textual occurrence of
+            # B's name after filling in C for A; here the slot is replaced, so a name that is
+            # part of another ("Sara" in "Sarah") cannot be hit instead.
+            at = text.rindex("[B]") if corrupt == "s2" else text.index("[B]")
+            slot, others = (a, c) if corrupt == "paper" else (c, a)  # that B slot; the A slots
+            negative = (text[:at] + slot + text[at + 3:]).replace("[A]", others).replace(
+                "[B]", b)
         pos.append(positive)
         neg.append(negative)
         good.append([single_token(tok, " " + a, "name")])
         bad.append([single_token(tok, " " + b, "name")])
-        meta.append({"io": a, "s": b, "corrupt": c, "template": templates.index(template)})
+        meta.append({"io": a, "s": b, "corrupt": [c, *fresh] if fresh else c,
+                     "template": templates.index(template)})
     return Task("ioi", pos, neg, good, bad, "logit_diff", meta)
