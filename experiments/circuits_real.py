@@ -88,6 +88,7 @@ def performance(model: Any, task: Any) -> dict[str, Any]:
 
 def ioi_attention(model: Any, task: Any, heads: list[tuple[int, int]]) -> dict[str, Any]:
     """Mean attention of each head from END to IO / S1 / S2 and from S2 to S1 / S1+1."""
+    from interp.circuits.heads import head_label
     from interp.circuits.patching import _padded_pair
     from interp.hooks import attach
 
@@ -125,7 +126,8 @@ def ioi_attention(model: Any, task: Any, heads: list[tuple[int, int]]) -> dict[s
             cells["END->S2"].append(p[i, end, s2])
             cells["S2->S1"].append(p[i, s2, s1])
             cells["S2->S1+1"].append(p[i, s2, s1 + 1])
-        out[f"L{layer}H{head}"] = {k: float(torch.stack(v).mean()) for k, v in cells.items()}
+        out[head_label(layer, head)] = {k: float(torch.stack(v).mean())
+                                        for k, v in cells.items()}
     out["n_prompts_used"] = len(rows)
     return out
 
@@ -142,6 +144,7 @@ def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, An
         roc_points,
         sae_circuit,
     )
+    from interp.circuits.heads import head_label
     from interp.viz.circuits import head_heatmap, roc_figure, score_scatter
 
     times: dict[str, float] = {}
@@ -164,7 +167,7 @@ def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, An
     order = flat.abs().argsort(descending=True)
     record["patching"] = {
         "clean": patch.clean, "corrupted": patch.corrupted, "gap": patch.clean - patch.corrupted,
-        "top_heads": [{"head": f"L{int(i) // n_heads}H{int(i) % n_heads}",
+        "top_heads": [{"head": head_label(int(i) // n_heads, int(i) % n_heads),
                        "score": float(flat[i])} for i in order[:12]],
         "scores": patch.scores.tolist(),  # [n_layers][n_heads]
     }
@@ -176,7 +179,7 @@ def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, An
     for threshold in [inputs["truth_threshold"], *inputs["sensitivity"]]:
         mask = patch.scores.abs() >= threshold
         entry: dict[str, Any] = {"threshold": threshold, "size": int(mask.sum()),
-                                 "heads": [f"L{layer}H{h}" for layer, h in mask.nonzero().tolist()]}
+                                 "heads": [head_label(*x) for x in mask.nonzero().tolist()]}
         if 0 < int(mask.sum()) < mask.numel():
             for name, scores in methods.items():
                 c = classify(scores, mask, top_n=int(mask.sum()))
@@ -206,10 +209,10 @@ def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, An
                                              y_title=f"SAE node score (seed {inputs['seeds'][0]})",
                                              title=f"SAE vs patching: {title}", truth=main)}
     if 0 < int(main.sum()) < main.numel():
+        first_edges = f"sae edges seed {inputs['seeds'][0]}"  # one edge curve is enough
         figs["roc"] = roc_figure({name: roc_points(scores, main)
                                   for name, scores in methods.items()
-                                  if "edges" not in name or name.endswith(
-                                      str(inputs["seeds"][0]))},
+                                  if not name.startswith("sae edges") or name == first_edges},
                                  title=f"ROC against patching |score| >= "
                                        f"{inputs['truth_threshold']:g}: {title}")
     figures[row["name"]] = {k: f.to_plotly_json() for k, f in figs.items()}

@@ -159,8 +159,6 @@ def decode_chunk(
     then the per-row summary in cache-sized blocks."""
     logits = v.to(unembed.weight.dtype) @ unembed.weight
     rows = block_rows(logits.shape[1], logits.device)
-    if rows >= logits.shape[0]:
-        return summarise_logits(logits, v, unembed, options)
     return LayerDecode.concat([
         summarise_logits(logits[s:s + rows], v[s:s + rows], unembed, options)
         for s in range(0, logits.shape[0], rows)])

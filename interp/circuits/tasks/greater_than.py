@@ -48,10 +48,10 @@ READS = ("auto", "year", "tens")
 
 def _digits_split(tok: Any, century: int, yy: str) -> bool:
     """True when ' {century}{yy}' tokenizes as ' {century}' followed by one token per digit."""
-    ids = tok.encode(f" {century}{yy}", add_special_tokens=False)
-    return ids == (tok.encode(f" {century}", add_special_tokens=False)
-                   + [t for d in yy for t in tok.encode(d, add_special_tokens=False)]) \
-        and len(ids) == len(tok.encode(f" {century}", add_special_tokens=False)) + len(yy)
+    prefix = tok.encode(f" {century}", add_special_tokens=False)
+    digits = [tok.encode(d, add_special_tokens=False) for d in yy]
+    return all(len(d) == 1 for d in digits) and \
+        tok.encode(f" {century}{yy}", add_special_tokens=False) == prefix + [d[0] for d in digits]
 
 
 def _has_year_tokens(tok: Any) -> bool:
