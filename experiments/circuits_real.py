@@ -250,12 +250,44 @@ def run_study(model: Any, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[
     return _round(result), figures
 
 
+def _average_ranks(x: torch.Tensor) -> torch.Tensor:
+    """Ranks 1..n, ties sharing their mean rank."""
+    order = x.argsort()
+    ranks = torch.empty_like(x)
+    ranks[order] = torch.arange(1, len(x) + 1, dtype=x.dtype)
+    for value in x.unique():
+        tied = x == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
+
+
+def sae_vs_patching(row: dict[str, Any]) -> dict[str, Any]:
+    """How the first seed's SAE node scores relate to |patching score| in a result row:
+    Spearman correlation (ties averaged), how coarse the SAE scores are, where the SAE ranks
+    the five largest patching effects (1 = highest; ties at their best rank), and how many of
+    the SAE's top 15 barely matter (|patching| < 0.04)."""
+    from interp.circuits.heads import head_label
+
+    patch = torch.tensor(row["patching"]["scores"], dtype=torch.float64)
+    sae = torch.tensor(row["sae_scores_first_seed"], dtype=torch.float64).flatten()
+    n_heads = patch.shape[1]
+    effect = patch.abs().flatten()
+    a, b = _average_ranks(effect), _average_ranks(sae)
+    spearman = float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+    top = effect.argsort(descending=True)[:5].tolist()
+    best = [(head_label(i // n_heads, i % n_heads), int((sae > sae[i]).sum()) + 1) for i in top]
+    top15 = sae.argsort(descending=True, stable=True)[:15]
+    return {"spearman": spearman, "distinct": len(sae.unique()), "zeros": int((sae == 0).sum()),
+            "top_patching_sae_rank": best, "n_heads": len(sae),
+            "top15_small": int((effect[top15] < 0.04).sum())}
+
+
 def markdown_tables(result: dict[str, Any]) -> str:
     """The docs' tables: per row, performance, truth size and AUCs; then IOI attention."""
     t = f"{result['inputs']['truth_threshold']:g}"
     seeds = result["inputs"]["seeds"]
     lines = ["| row | prompts | metric on positives (share > 0) | on negatives | truth heads "
-             "(|score| >= " + t + ") | attribution AUC | SAE AUC (seeds " +
+             "(abs. score >= " + t + ") | attribution AUC | SAE AUC (seeds " +
              ", ".join(map(str, seeds)) + ") | SAE edge AUC |", "|---|---|---|---|---|---|---|---|"]
     for name, r in result["rows"].items():
         if "skipped" in r:
@@ -271,6 +303,34 @@ def markdown_tables(result: dict[str, Any]) -> str:
                      f"({p['positives']['share_above_zero']:.2f}) | "
                      f"{p['negatives']['mean']:.3f} ({p['negatives']['share_above_zero']:.2f}) | "
                      f"{tr['size']}: {' '.join(tr['heads'][:12])} | {attr} | {sae} | {edges} |")
+    others = [f"{x:g}" for x in result["inputs"]["sensitivity"]]
+    lines += ["", "ROC-AUC at the other thresholds (SAE per seed; attribution):", "",
+              "| row | " + " | ".join(f"abs. score >= {x}" for x in others) + " |",
+              "|---|" + "---|" * len(others)]
+    for name, r in result["rows"].items():
+        if "skipped" in r:
+            continue
+        cells = []
+        for x in others:
+            tr = r["truth"][x]
+            if "attribution" not in tr:
+                cells.append(f"{tr['size']} heads: no AUC")
+                continue
+            sae = " / ".join(f"{tr[f'sae seed {k}']['roc_auc']:.3f}" for k in seeds)
+            cells.append(f"{tr['size']} heads: SAE {sae}, attribution "
+                         f"{tr['attribution']['roc_auc']:.3f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "SAE node scores (first seed) against |patching score|, per row:", "",
+              ("| row | Spearman | distinct SAE scores | heads at 0 | SAE rank of the top 5 "
+               "patching heads (of all heads) | SAE top 15: heads with abs. patching < 0.04 |"),
+              "|---|---|---|---|---|---|"]
+    for name, r in result["rows"].items():
+        if "skipped" in r:
+            continue
+        c = sae_vs_patching(r)
+        ranks = ", ".join(f"{h} {k}" for h, k in c["top_patching_sae_rank"])
+        lines.append(f"| {name} | {c['spearman']:.2f} | {c['distinct']} | {c['zeros']} | "
+                     f"{ranks} (of {c['n_heads']}) | {c['top15_small']} |")
     for name, r in result["rows"].items():
         att = r.get("attention")
         if not att:
