@@ -9,11 +9,14 @@ and both kinds of negatives are measured.
 
     .venv/bin/python experiments/sae_circuits.py                   # every model, seeds 0 1 2
     .venv/bin/python experiments/sae_circuits.py --models interp-circuits --seeds 0
+    .venv/bin/python experiments/sae_circuits.py --markdown     # the docs' tables, from the JSON
 
 Writes experiments/results/sae_circuits/<model>.json: the command, seeds, settings, one
 record per (row, seed) and per row the range (min, max) over the seeds of each number; no wall
 times (those are benchmarks/circuits.py's), so a rerun with the same seeds and torch threads
-writes the same numbers. docs/sae-circuits.md quotes these files.
+writes the same numbers. docs/sae-circuits.md quotes these files through --markdown, which
+only reads them (tests/circuits/test_sae_circuits_study.py checks that every line it prints is
+in the docs).
 """
 
 from __future__ import annotations
@@ -151,14 +154,143 @@ def ranges(records: list[dict]) -> dict:
     return out
 
 
-def main() -> int:
+#: (model, row) -> the docs' label of a row
+LABELS = {
+    ("interp-circuits", "ioi-paper"): "IOI, the paper's negatives (`--ioi-corrupt paper`, "
+                                      "the default)",
+    ("interp-circuits", "ioi-s1"): "IOI, the subject's *first* mention replaced (`s1`)",
+    ("interp-circuits", "ioi-s2"): "IOI, the *second* mention replaced (`s2`)",
+    ("interp-circuits", "greater-than"): "greater-than",
+    ("interp-tiny", "ioi-bundled-words"): "IOI, interp-tiny's templates (`--ioi-words bundled`)",
+    ("interp-tiny", "ioi-paper-words"): "IOI, the paper's templates",
+    ("interp-tiny", "greater-than"): "greater-than",
+    ("interp-tiny", "docstring"): "docstring",
+}
+METRIC = {"ioi": "logit diff", "greater-than": "P(later) - P(earlier)", "docstring": "logit diff"}
+#: planted rows of the docs' table: (label, row, key, format)
+PLANTED_ROWS = [
+    ("patching: lowest score of a planted head (fraction of the gap)", "planted-patching",
+     "patching_circuit_min", ".3f"),
+    ("patching: largest abs. score of any other head", "planted-patching",
+     "patching_other_max_abs", ".4f"),
+    ("attribution: lowest score of a planted head", "planted-patching",
+     "attribution_circuit_min", ".2f"),
+    ("attribution: largest abs. difference from patching", "planted-patching",
+     "attribution_max_abs_difference", ".3f"),
+    *[(f"{fillers} fillers: SAE ROC-AUC ({kind}) / top-3 precision",
+       f"planted-sae-{fillers}-fillers", (f"sae_{kind}.roc_auc", f"sae_{kind}.precision"), ".2f")
+      for fillers in ("shared", "fresh") for kind in ("count", "fraction", "frequency")],
+    *[(f"{fillers} fillers: edge ROC-AUC over head pairs ({what})",
+       f"planted-sae-{fillers}-fillers", f"edges_{name}.pair_roc_auc", ".2f")
+      for fillers in ("shared", "fresh")
+      for name, what in (("raw", "raw count"),
+                         ("sum", "the paper's normalised: / pairs on positives + on negatives"),
+                         ("union", "normalised: / pairs on either side"))],
+    *[(f"{fillers} fillers: `sae_edges` ROC-AUC (node scores from the top pairs)",
+       f"planted-sae-{fillers}-fillers", "sae_edges.roc_auc", ".2f")
+      for fillers in ("shared", "fresh")],
+    ("plant B: SAE ROC-AUC against its own circuit", "planted-b", "own_roc_auc", ".2f"),
+    ("plant B: SAE ROC-AUC against plant A's circuit", "planted-b", "vs_a_roc_auc", ".2f"),
+]
+
+
+def _range(lo: float, hi: float, fmt: str) -> str:
+    """"lo-hi" ("lo to hi" when either is negative), one number when both print the same."""
+    a, b = format(lo, fmt), format(hi, fmt)
+    if a == b:
+        return a
+    return f"{a} to {b}" if lo < 0 or hi < 0 else f"{a}-{b}"
+
+
+def _circuit(records: list[dict]) -> str:
+    """The patching circuits of a row's seeds: size, heads in every seed, the others (with
+    their number of seeds), and the largest effect."""
+    sets = [set(r["circuit"]) for r in records]
+    order = lambda h: tuple(int(x) for x in h[1:].split("H"))
+    every = sorted(set.intersection(*sets), key=order)
+    some = sorted(set.union(*sets) - set(every), key=order)
+    sizes = [len(s) for s in sets]
+    n = len(records)
+    cell = f"{_range(min(sizes), max(sizes), 'd')} heads"
+    cell += f"; in every seed: {', '.join(every)}" if every else "; none in every seed"
+    if some:
+        counts = [f"{h} ({sum(h in s for s in sets)} of {n})" for h in some[:6]]
+        more = f" and {len(some) - 6} more" if len(some) > 6 else ""
+        cell += f"; in some: {', '.join(counts)}{more}"
+    top = [max(r["circuit"].items(), key=lambda kv: abs(kv[1])) for r in records]
+    if len({h for h, _ in top}) == 1:
+        values = [v for _, v in top]
+        cell += (f"; largest {top[0][0]} at {_range(min(values), max(values), '.2f')} "
+                 f"of the gap")
+    else:
+        cell += f"; largest: {', '.join(h for h, _ in top)} by seed"
+    return cell
+
+
+def markdown_tables(result: dict) -> str:
+    """The docs' table of one model's result JSON: for the planted model, each measurement's
+    range over the seeds; for a bundled model, per row the metric on clean and corrupted
+    prompts, their gap, the patching circuit and the methods' ROC-AUC and top-n precision
+    (= recall) against it. A row whose gap changes sign between seeds (the corruption does not
+    switch the behaviour off) has a circuit that is noise: its scores are in parentheses."""
+    seeds = ", ".join(map(str, result["seeds"]))
+    ranges = result["ranges"]
+    if result["model"] == PLANTED:
+        lines = [(f"| planted model, {result['n_prompts']} prompt pairs per seed | "
+                  f"seeds {seeds}: min-max |"), "|---|---|"]
+        for label, row, key, fmt in PLANTED_ROWS:
+            keys = (key,) if isinstance(key, str) else key
+            lines.append(f"| {label} | " + " / ".join(_range(*ranges[row][k], fmt)
+                                                     for k in keys) + " |")
+        return "\n".join(lines)
+    lines = [("| task | clean vs corrupted metric | gap (clean - corrupted) | patching circuit "
+              "(abs. score >= 0.1) | SAE ROC-AUC (count) | `sae_edges` ROC-AUC | SAE top-n "
+              "precision = recall | attribution ROC-AUC |"), "|---|---|---|---|---|---|---|---|"]
+    known = [row for row, _, _ in ROWS.get(result["model"], []) if row in ranges]
+    for row in known + sorted(set(ranges) - set(known)):
+        r = ranges[row]
+        records = [x for x in result["records"] if x["row"] == row]
+        if r["errors"]:
+            lines.append(f"| {LABELS.get((result['model'], row), row)} | errors: "
+                         f"{r['errors']} | | | | | | |")
+            continue
+        assert all(x[m]["precision"] == x[m]["recall"] for x in records for m in SCORED)
+        gaps = [x["clean_metric"] - x["corrupted_metric"] for x in records]
+        noise = min(gaps) < 0 < max(gaps)
+        wrap = (lambda c: f"({c})") if noise else (lambda c: c)
+        # two decimals, three where the metric itself is below 0.1 (a model that does not do
+        # the task)
+        fmt = ".2f" if max(map(abs, r["clean_metric"] + r["corrupted_metric"])) >= 0.1 else ".3f"
+        metric = (f"{METRIC[records[0]['task']]} {_range(*r['clean_metric'], fmt)} vs "
+                  f"{_range(*r['corrupted_metric'], fmt)}")
+        cells = [LABELS.get((result["model"], row), row), metric,
+                 _range(min(gaps), max(gaps), fmt) + (", changes sign: noise" if noise
+                                                       else ""),
+                 _circuit(records),
+                 wrap(_range(*r["sae.roc_auc"], ".2f")),
+                 wrap(_range(*r["sae_edges.roc_auc"], ".2f")),
+                 wrap(_range(*r["sae.precision"], ".2f")),
+                 wrap(_range(*r["attribution.roc_auc"], ".2f"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=[PLANTED, *ROWS],
                         choices=[PLANTED, *ROWS])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out-dir", type=Path, default=OUT)
-    args = parser.parse_args()
+    parser.add_argument("--markdown", action="store_true",
+                        help="only print the docs' tables from the result JSON already in "
+                             "--out-dir, one per model of --models")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print("\n\n".join(markdown_tables(json.loads((args.out_dir / f"{name}.json")
+                                                      .read_text(encoding="utf-8")))
+                           for name in args.models))
+        return 0
     from interp import load_model
     from interp.atomic import write_atomic
 

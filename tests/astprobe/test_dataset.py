@@ -62,7 +62,7 @@ def test_codesearchnet_jsonl_loader(tmp_path):
     import gzip
     import json
 
-    from interp.astprobe.data import read_jsonl, split_of
+    from interp.astprobe.data import read_jsonl
 
     rows = [{"original_string": "def a(): pass", "language": "python"},
             {"original_string": "func a() {}", "language": "go"},
@@ -78,5 +78,27 @@ def test_codesearchnet_jsonl_loader(tmp_path):
         read_jsonl(bad)
     with pytest.raises(InterpError, match="does not exist"):
         read_jsonl(tmp_path / "missing.jsonl")
-    assert split_of("json/decoder.py") == split_of("json/decoder.py")
-    assert {split_of(f"m{i}.py") for i in range(100)} == {"train", "val", "test"}
+
+
+def test_split_of_is_the_documented_hash_rule():
+    """80/10/10 by sha256 of the stdlib-relative path: its first byte < 205 is train, < 230 val,
+    else test. Pinned values (computed once, hard-coded) catch any change of the hash or cuts."""
+    import hashlib
+    from collections import Counter
+
+    from interp.astprobe.data import split_of
+
+    pinned = {"json/decoder.py": "train", "__future__.py": "train", "asyncio/tasks.py": "train",
+              "os.py": "val", "asyncio/locks.py": "val", "_threading_local.py": "val",
+              "unittest/mock.py": "test", "asyncio/__init__.py": "test",
+              "_weakrefset.py": "test"}
+    assert {name: split_of(name) for name in pinned} == pinned
+    assert hashlib.sha256(b"os.py").digest()[0] in range(205, 230)  # val: the rule, by hand
+    names = [f"pkg/m{i}.py" for i in range(20000)]
+    share = Counter(split_of(n) for n in names)
+    assert share["train"] / len(names) == pytest.approx(0.8, abs=0.01)
+    assert share["val"] / len(names) == pytest.approx(0.1, abs=0.01)
+    assert share["test"] / len(names) == pytest.approx(0.1, abs=0.01)
+    first = [hashlib.sha256(n.encode()).digest()[0] for n in names[:2000]]
+    assert [split_of(n) for n in names[:2000]] == [
+        "train" if b < 205 else "val" if b < 230 else "test" for b in first]

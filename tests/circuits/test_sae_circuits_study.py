@@ -31,3 +31,28 @@ def test_reduced_planted_run_matches_the_committed_study(tmp_path: Path):
     # the committed full run (seeds 0 1 2) holds this seed's records exactly
     seed0 = [r for r in committed["records"] if r.get("seed") == 0]
     assert run["records"] == seed0
+
+
+def test_docs_quote_the_markdown_of_the_committed_results(experiment, capsys):
+    """docs/sae-circuits.md holds every line `sae_circuits.py --markdown` prints from the
+    committed JSON (so every range and number in its tables), and the tables mark the rows
+    whose gap changes sign as noise."""
+    study = experiment("sae_circuits")
+    docs = (ROOT / "docs" / "sae-circuits.md").read_text(encoding="utf-8")
+    assert study.main(["--markdown"]) == 0
+    printed = capsys.readouterr().out
+    lines = [line for line in printed.splitlines() if line.strip()]
+    assert len(lines) >= 2 * 3 + 20 + 8  # three tables: planted (20 rows), 4 + 4 task rows
+    missing = [line for line in lines if line not in docs.splitlines()]
+    assert not missing, "docs/sae-circuits.md lacks, from sae_circuits.py --markdown:\n" + \
+        "\n".join(missing)
+    results = {p.stem: json.loads(p.read_text()) for p in COMMITTED.parent.glob("*.json")}
+    assert printed.strip() == "\n\n".join(study.markdown_tables(results[m])
+                                          for m in ("planted", "interp-circuits", "interp-tiny"))
+    # a number the table prints is the committed one: greater-than's sae_edges minimum
+    # 0.4349 prints as 0.43, and the noise rows are the ones whose gap changes sign
+    low, high = results["interp-circuits"]["ranges"]["greater-than"]["sae_edges.roc_auc"]
+    assert round(low, 2) == 0.43 and f"| 0.51-0.58 | 0.43-{high:.2f} |" in printed
+    noise = [line.split(" | ")[0] for line in lines if "changes sign: noise" in line]
+    assert noise == ["| IOI, the subject's *first* mention replaced (`s1`)",
+                     "| IOI, interp-tiny's templates (`--ioi-words bundled`)"]

@@ -1,6 +1,7 @@
 """The per-layer summary of SmolLM2's three maps (experiments/neuron_summary.py) in its reduced
 CI form (last layer): counts recounted from the maps, random directions of matched norm, the
-histogram covers every neuron, the concept chance table compares like with like."""
+histogram covers every neuron, the concept chance table compares like with like and its masses
+and counts are recomputed here from the decoded maps with the matching rule written out."""
 
 from __future__ import annotations
 
@@ -41,11 +42,25 @@ def test_random_directions_keep_each_neurons_norm(experiment):
     assert vectors.shape[0] == model.facts.d_mlp
 
 
-def test_quick_summary_on_smollm2(tmp_path: Path, experiment):
+def _concept_masses(nmap, layer: int, words: list[str]) -> torch.Tensor:
+    """Each neuron's top-k probability on the concept's words, written out here: a token
+    counts when its string is a word, lower-case, Capitalised or UPPER, with or without a
+    leading space (the rule experiments/inputs/concepts.json states)."""
+    forms = {p + f(w) for w in words for f in (str.lower, str.capitalize, str.upper)
+             for p in ("", " ")}
+    data = nmap.data[layer]
+    hit = torch.tensor([[nmap.vocab[t] in forms for t in row] for row in data.top_ids.tolist()])
+    return (data.top_probs.double() * hit).sum(1)
+
+
+def test_quick_summary_on_smollm2(tmp_path: Path, experiment, monkeypatch):
     from interp import load_model
 
     study = experiment("neuron_summary")
     model = load_model("smollm2-135m-instruct", device="cpu")
+    maps = []  # the maps the study decodes, in order: per side, the real one then the random one
+    masks = study.concept_masks
+    monkeypatch.setattr(study, "concept_masks", lambda nmap, c: maps.append(nmap) or masks(nmap, c))
     result = study.run_study(model, study.QUICK_LAYERS, progress=False)
     path = study.write_result(result, tmp_path, quick=True)
     assert json.loads(path.read_text()) == json.loads(json.dumps(result))
@@ -66,5 +81,21 @@ def test_quick_summary_on_smollm2(tmp_path: Path, experiment):
     assert [len(t.splitlines()) for t in tables] == [3, 3, 2 + len(result["concept_chance"])]
     chance = result["concept_chance"]
     assert len(chance) >= 40
-    assert all(0 <= c["real_best_mass"] <= 1 and 0 <= c["random_best_mass"] <= 1
-               for c in chance.values())
+    # the concept table recomputed from the decoded maps with the matching rule written above
+    concepts = study.load_concepts()
+    assert set(chance) == set(concepts) and len(maps) == 2 * len(study.SIDES)
+    for kind, pick in (("real", maps[0::2]), ("random", maps[1::2])):
+        assert all(nmap.layers == [29] for nmap in pick)
+        for name, words in concepts.items():
+            masses = torch.cat([_concept_masses(nmap, 29, words) for nmap in pick])
+            assert chance[name][f"{kind}_best_mass"] == pytest.approx(float(masses.max()),
+                                                                      abs=6e-5), (kind, name)
+            assert chance[name][f"{kind}_neurons"] == int((masses >= study.CONCEPT_MASS).sum())
+    # ... and it agrees with the per-layer rows' counts, which layer_summary makes on its own
+    for name, c in chance.items():
+        assert c["real_neurons"] == sum(result["sides"][s]["layers"][0]["concept_counts"]
+                                        .get(name, 0) for s in study.SIDES)
+        assert c["random_neurons"] == sum(result["sides"][s]["random"][0]["concept_counts"]
+                                          .get(name, 0) for s in study.SIDES)
+    # the model beats its random control somewhere: the check is not all zeros
+    assert any(c["real_neurons"] > c["random_neurons"] for c in chance.values())

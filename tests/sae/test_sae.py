@@ -63,8 +63,16 @@ def test_paper_layout_unit_norm_axes_and_init():
     torch.testing.assert_close(enc.pow(2).sum(1), ones)
     torch.testing.assert_close(dec.pow(2).sum(1), torch.ones(8))
     assert not torch.allclose(sae.W_enc, sae.W_dec.T)  # not tied
-    assert sae.b_enc.abs().max() <= 8 ** -0.5 and sae.b_enc.abs().min() > 0
     assert (sae.b_dec == 0).all()
+    # the documented draw, written out: W_enc [d_in, n_latents] then W_dec [n_latents, d_in]
+    # from N(0, 1), b_enc ~ U(-1/sqrt(d_in), 1/sqrt(d_in)), one generator seeded with `seed`;
+    # both weights normalised along the paper's axes (W_enc's and W_dec's columns)
+    gen = torch.Generator().manual_seed(0)
+    w_enc, w_dec = torch.randn(8, 16, generator=gen), torch.randn(16, 8, generator=gen)
+    b_enc = (torch.rand(16, generator=gen) * 2 - 1) / 8 ** 0.5
+    torch.testing.assert_close(sae.W_enc.detach(), w_enc / w_enc.norm(dim=0))
+    torch.testing.assert_close(sae.W_dec.detach(), w_dec / w_dec.norm(dim=0))
+    torch.testing.assert_close(sae.b_enc.detach(), b_enc)
     x, _ = sparse_data(64, d=8, n_atoms=4)
     train_sae(sae, x, epochs=30, lr=1e-2, init_bias=False)
     torch.testing.assert_close(sae.W_enc.detach().T.pow(2).sum(1), ones)
@@ -77,6 +85,31 @@ def test_paper_layout_unit_norm_axes_and_init():
         SAEConfig(d_in=4, unit_norm="rows")
     with pytest.raises(InterpError, match="SAE init"):
         SAEConfig(d_in=4, init="xavier")
+
+
+def test_paper_init_distributions():
+    """Whatever the order of the draws: the paper's encoder and decoder weights are normalised
+    N(0, 1) draws (both signs, mean 0, Gaussian tails: an entry of a random unit vector in d
+    dimensions has kurtosis 3d / (d + 2), a normalised uniform draw about 1.8) and the encoder
+    bias is uniform on the symmetric interval +-1/sqrt(d_in) (mean 0, variance bound^2 / 3)."""
+    d, n = 64, 2048
+    sae = SparseAutoencoder(SAEConfig(d_in=d, n_latents=n, unit_norm="oneill-bui",
+                                      init="oneill-bui"), seed=3)
+    # unit columns: W_enc [d, n] one per latent (length d), W_dec [n, d] one per input
+    # dimension (length n)
+    for w in (sae.W_enc.detach(), sae.W_dec.detach()):
+        length = w.shape[0]
+        torch.testing.assert_close(w.norm(dim=0), torch.ones(w.shape[1]))
+        x = (w * length ** 0.5).flatten().double()
+        assert abs(float(x.mean())) < 0.02 and 0.45 < float((x > 0).double().mean()) < 0.55
+        kurtosis = float((x - x.mean()).pow(4).mean() / x.var().pow(2))
+        assert abs(kurtosis - 3 * length / (length + 2)) < 0.15, kurtosis
+    b, bound = sae.b_enc.detach().double(), d ** -0.5
+    assert float(b.abs().max()) <= bound
+    assert float(b.min()) < -0.95 * bound and float(b.max()) > 0.95 * bound
+    assert abs(float(b.mean())) < 0.05 * bound
+    assert float(b.var()) == pytest.approx(bound ** 2 / 3, rel=0.1)
+    assert 0.45 < float((b > 0).double().mean()) < 0.55
 
 
 def test_parallel_gradient_is_removed_along_the_paper_axes():
