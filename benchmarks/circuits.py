@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -35,6 +36,10 @@ from interp.circuits import (
 )
 from interp.sae import SAEConfig, SparseAutoencoder, train_sae
 
+if TYPE_CHECKING:
+    from interp.circuits.tasks import Task
+    from interp.models.model import Model
+
 
 def streamed_throughput(d: int, n_latents: int, batches: int, device: torch.device) -> float:
     gen = torch.Generator().manual_seed(0)
@@ -43,7 +48,7 @@ def streamed_throughput(d: int, n_latents: int, batches: int, device: torch.devi
     return train_sae(sae, iter(data)).activations_per_s
 
 
-def per_head_patching(model, task, layers: list[int]) -> tuple[float, torch.Tensor]:
+def per_head_patching(model: Model, task: Task, layers: list[int]) -> tuple[float, torch.Tensor]:
     """The plain method on `layers`: one full forward per head with its hook_z taken from the
     corrupted prompt; (seconds, raw drops [len(layers), n_heads])."""
     from interp.circuits.heads import z_hook_names

@@ -14,14 +14,18 @@ import argparse
 import statistics
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import torch
 
 from interp import load_model
 from interp.steer import Clamp, clamp
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
-def tokens_per_s(model, tokens, new: int, specs) -> float:
+
+def tokens_per_s(model: Model, tokens: torch.Tensor, new: int, specs: list[Clamp]) -> float:
     t0 = time.perf_counter()
     if specs:
         with clamp(model, *specs):
@@ -33,7 +37,7 @@ def tokens_per_s(model, tokens, new: int, specs) -> float:
     return tokens.shape[0] * new / (time.perf_counter() - t0)
 
 
-def count_syncs(model, tokens, new: int, specs) -> int:
+def count_syncs(model: Model, tokens: torch.Tensor, new: int, specs: list[Clamp]) -> int:
     torch.cuda.set_sync_debug_mode("warn")
     try:
         with warnings.catch_warnings(record=True) as caught:

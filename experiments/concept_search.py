@@ -21,10 +21,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "concepts.json"
 OUT_DIR = ROOT / "experiments" / "results" / "concept_search"
@@ -83,7 +86,7 @@ def search(maps: dict[str, Any], concepts: dict[str, list[str]]) -> dict[str, An
     return out
 
 
-def run_study(model: Any, concepts: dict[str, list[str]], layers: Sequence[int] | None,
+def run_study(model: Model, concepts: dict[str, list[str]], layers: Sequence[int] | None,
               progress: bool = True) -> dict[str, Any]:
     from interp.neurons import decode_neurons
 

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.concept_search import OPTIONS, SIDES, load_concepts
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 OUT_DIR = ROOT / "experiments" / "results" / "neuron_summary"
 SPECIALISED = 0.5  # top-1 probability: one token outweighs all the others together
@@ -52,7 +55,7 @@ def _r(x: float) -> float:
     return round(float(x), DIGITS)
 
 
-def random_map(model: Any, real: Any, seed: int) -> Any:
+def random_map(model: Model, real: Any, seed: int) -> Any:
     """A NeuronMap of random directions: per layer, one Gaussian vector per neuron rescaled
     to that neuron's vector norm, decoded with the real map's options."""
     from interp.neurons import NeuronMap
@@ -141,7 +144,7 @@ def concept_chance(real: dict[str, Any], rand: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def run_study(model: Any, layers: Sequence[int] | None, progress: bool = True) -> dict[str, Any]:
+def run_study(model: Model, layers: Sequence[int] | None, progress: bool = True) -> dict[str, Any]:
     from interp.neurons import decode_neurons
 
     concepts = load_concepts()

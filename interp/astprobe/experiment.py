@@ -122,11 +122,11 @@ def run_experiment(
     _log(progress, "snippets " + ", ".join(f"{s} {len(samples[s])}" for s in SPLITS)
          + f"; skipped {skipped}")
 
-    def reps_of(m: Any) -> dict[str, LeafReps]:
+    def reps_of(m: Model) -> dict[str, LeafReps]:
         return {s: leaf_representations(m, samples[s], batch_size=batch_size,
                                         cache_dir=cache_dir, progress=progress) for s in SPLITS}
 
-    def sweep(m: Any, tag: str) -> tuple[list[dict[str, Any]], dict[str, LeafReps], list[int]]:
+    def sweep(m: Model, tag: str) -> tuple[list[dict[str, Any]], dict[str, LeafReps], list[int]]:
         reps = reps_of(m)
         rows = _rows(len(reps["train"]), layers)
         out = []

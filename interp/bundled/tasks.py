@@ -9,6 +9,8 @@ The prompt sets come from interp.texts.prompts; the metrics:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from interp.texts.prompts import (
@@ -19,11 +21,14 @@ from interp.texts.prompts import (
     year_prompts,
 )
 
+if TYPE_CHECKING:
+    from interp.models.model import Model
+
 __all__ = ["IOI_TEMPLATES", "ContrastPrompt", "coin_flip_prompts", "contrast_accuracy",
            "ioi_prompts", "year_probability_difference", "year_prompts"]
 
 
-def _single_token(model, text: str) -> int:
+def _single_token(model: Model, text: str) -> int:
     ids = model.tokenizer.encode(text, add_special_tokens=False)
     if len(ids) != 1:
         raise ValueError(f"{text!r} is not a single token ({ids})")
@@ -31,7 +36,7 @@ def _single_token(model, text: str) -> int:
 
 
 @torch.no_grad()
-def _last_logits(model, prompts: list[str]) -> torch.Tensor:
+def _last_logits(model: Model, prompts: list[str]) -> torch.Tensor:
     """Next-token logits after each prompt; prompts of equal token length run as one batch."""
     tokens = [model.to_tokens(p)[0] for p in prompts]
     out = torch.empty(len(prompts), model.facts.d_vocab)
@@ -44,7 +49,7 @@ def _last_logits(model, prompts: list[str]) -> torch.Tensor:
     return out
 
 
-def contrast_accuracy(model, prompts: list[ContrastPrompt]) -> float:
+def contrast_accuracy(model: Model, prompts: list[ContrastPrompt]) -> float:
     """Fraction of prompts whose correct continuation's logit beats the wrong one's."""
     logits = _last_logits(model, [p.prompt for p in prompts])
     good = torch.tensor([_single_token(model, p.correct) for p in prompts])
@@ -53,7 +58,7 @@ def contrast_accuracy(model, prompts: list[ContrastPrompt]) -> float:
     return float((logits[idx, good] > logits[idx, bad]).float().mean())
 
 
-def year_probability_difference(model, prompts: list[tuple[str, int]]) -> float:
+def year_probability_difference(model: Model, prompts: list[tuple[str, int]]) -> float:
     """Mean over prompts of P(end > start) - P(end <= start), over the 100 two-digit tokens."""
     year_ids = torch.tensor([_single_token(model, f"{y:02d}") for y in range(100)])
     probs = _last_logits(model, [p for p, _ in prompts]).softmax(-1)[:, year_ids]

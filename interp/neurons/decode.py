@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float, Int
@@ -14,6 +15,9 @@ from torch import Tensor
 
 from interp.models.devices import dtype_from_name
 from interp.neurons.options import DecodeOptions
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 #: Default memory for one chunk's temporaries (logits and probabilities), in MiB.
 DEFAULT_CHUNK_MB = 512
@@ -78,7 +82,8 @@ def compute_dtype(options: DecodeOptions) -> torch.dtype:
     return dtype_from_name(options.dtype)
 
 
-def layer_vectors(model, layer: int, options: DecodeOptions) -> Float[Tensor, "d_mlp d_model"]:
+def layer_vectors(model: Model, layer: int,
+                  options: DecodeOptions) -> Float[Tensor, "d_mlp d_model"]:
     """The vectors decoded for `layer`: the side's raw rows, except that the down side with
     fold_norm is what the neuron writes (post-MLP norm gain folded in, where there is one)."""
     if options.side == "down" and options.fold_norm:
@@ -86,7 +91,7 @@ def layer_vectors(model, layer: int, options: DecodeOptions) -> Float[Tensor, "d
     return model.neuron_vectors(layer, options.side)
 
 
-def unembedding(model, options: DecodeOptions, device: torch.device | str,
+def unembedding(model: Model, options: DecodeOptions, device: torch.device | str,
                 flagged: Iterable[int] = ()) -> Unembedding:
     """Build the decoding matrix for `model` under `options`, on `device`; `flagged` token ids
     are left out too (the caller passes them when options.flagged_tokens == "exclude")."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 import torch
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 PLANTED_LAYER, PLANTED_NEURON = 1, 7
 CONCEPT_WORD = "the"  # " the" is one of the few whole-word tokens of the test tokenizer
 
 
-def plant(model, layer: int, neuron: int, token_id: int, norm: float = 1.0) -> None:
+def plant(model: Model, layer: int, neuron: int, token_id: int, norm: float = 1.0) -> None:
     """Point a neuron's down vector at a token's (folded) unembedding direction."""
     w_u, _ = model.folded_unembedding(torch.float32)
     direction = w_u[:, token_id]
@@ -22,7 +25,7 @@ def plant(model, layer: int, neuron: int, token_id: int, norm: float = 1.0) -> N
 
 
 class Planted(NamedTuple):
-    model: Any
+    model: Model
     token_id: int
     layer: int = PLANTED_LAYER
     neuron: int = PLANTED_NEURON

@@ -13,6 +13,7 @@ import json
 import platform
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from interp.bundled import tasks
 from interp.texts.wordlists import CONCEPTS
 from tools.bundled.corpus import DEBIAN_PACKAGES, LICENCES
 from tools.bundled.train import TrainConfig, run_directory
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data" / "interp-tiny"
 EXPORTED_FILES = ("config.json", "generation_config.json", "model.safetensors",
@@ -64,7 +68,7 @@ def export(final: Path, out: Path) -> None:
 
 
 @torch.no_grad()
-def held_out_loss(model, tokens: np.ndarray, n_ctx: int, max_windows: int = 48) -> float:
+def held_out_loss(model: Model, tokens: np.ndarray, n_ctx: int, max_windows: int = 48) -> float:
     """Mean next-token cross-entropy over non-overlapping windows of a held-out stream."""
     n = min(max_windows, (len(tokens) - 1) // n_ctx)
     rows = torch.from_numpy(tokens[: n * n_ctx + 1].astype(np.int64))

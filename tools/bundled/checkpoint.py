@@ -6,9 +6,14 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
-def save_checkpoint(path: Path, model, optimizer, state: dict) -> None:
+def save_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                    state: dict) -> None:
     """Write model weights, optimizer moments and `state` to `path`, atomically."""
     from safetensors.torch import save_file
 
@@ -33,7 +38,8 @@ def save_checkpoint(path: Path, model, optimizer, state: dict) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def load_checkpoint(path: Path, model, optimizer) -> dict | None:
+def load_checkpoint(path: Path, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer) -> dict | None:
     """Restore model and optimizer from `path`; returns the saved state, or None if absent."""
     from safetensors.torch import load_file
 

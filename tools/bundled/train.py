@@ -17,8 +17,12 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -162,8 +166,10 @@ def task_window(tokenizer, length: int, seed: tuple[int, ...], mix: str = "circu
     return np.asarray(ids[:length])
 
 
-def evaluate_loss(model, tokens: np.ndarray, cfg: TrainConfig, n_windows: int = 64) -> float:
-    """Mean next-token loss over evenly spaced windows of a held-out token stream."""
+def evaluate_loss(model: torch.nn.Module, tokens: np.ndarray, cfg: TrainConfig,
+                  n_windows: int = 64) -> float:
+    """Mean next-token loss of the HF `model` over evenly spaced windows of a held-out token
+    stream."""
     import torch
 
     starts = np.linspace(0, len(tokens) - cfg.n_ctx - 2, n_windows).astype(np.int64)
@@ -178,7 +184,7 @@ def evaluate_loss(model, tokens: np.ndarray, cfg: TrainConfig, n_windows: int = 
     return float(torch.stack(losses).mean())
 
 
-def _loss(model, rows):
+def _loss(model: torch.nn.Module, rows: torch.Tensor) -> torch.Tensor:
     import torch.nn.functional as F
 
     logits = model(rows[:, :-1]).logits.float()
