@@ -21,6 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from interp.progress import say
+
 SPECIALISED = 0.5
 OUT = Path(__file__).resolve().parent / "results" / "calibration"
 
@@ -71,7 +73,7 @@ def main() -> int:
     rows = []
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in args.models or available_models():
-        print(f"calibration: {name}", file=sys.stderr, flush=True)
+        say("calibration", name)
         result = measure(name, args.layers, args.side)
         write_atomic(args.out_dir / f"{name}.json",
                      json.dumps(result, indent=1, sort_keys=True) + "\n")

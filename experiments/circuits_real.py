@@ -39,12 +39,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from interp.progress import say
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "circuits_real.json"
 OUT_DIR = ROOT / "experiments" / "results" / "circuits_real"
@@ -62,7 +67,7 @@ def load_inputs(path: Path, quick: bool) -> dict[str, Any]:
     return inputs
 
 
-def build_task(model: Any, row: dict[str, Any], n: int, seed: int) -> Any:
+def build_task(model: Model, row: dict[str, Any], n: int, seed: int) -> Any:
     from interp.circuits import make_task
     from interp.circuits.tasks.ioi import ABBA, BABA
 
@@ -73,7 +78,7 @@ def build_task(model: Any, row: dict[str, Any], n: int, seed: int) -> Any:
     return make_task(row["task"], model, n, seed)
 
 
-def performance(model: Any, task: Any) -> dict[str, Any]:
+def performance(model: Model, task: Any) -> dict[str, Any]:
     """The metric on positives and negatives: mean and share above zero."""
     from interp.circuits.patching import _last_logits, _padded_pair, task_metric
 
@@ -86,7 +91,7 @@ def performance(model: Any, task: Any) -> dict[str, Any]:
     return out
 
 
-def ioi_attention(model: Any, task: Any, heads: list[tuple[int, int]]) -> dict[str, Any]:
+def ioi_attention(model: Model, task: Any, heads: list[tuple[int, int]]) -> dict[str, Any]:
     """Mean attention of each head from END to IO / S1 / S2 and from S2 to S1 / S1+1."""
     from interp.circuits.heads import head_label
     from interp.circuits.patching import _padded_pair
@@ -132,7 +137,7 @@ def ioi_attention(model: Any, task: Any, heads: list[tuple[int, int]]) -> dict[s
     return out
 
 
-def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, Any],
+def measure_row(model: Model, row: dict[str, Any], task: Any, inputs: dict[str, Any],
                 figures: dict[str, Any]) -> dict[str, Any]:
     """Everything for one row; figures[row name] gets its plotly figures (as dicts)."""
     from interp.circuits import (
@@ -216,7 +221,8 @@ def measure_row(model: Any, row: dict[str, Any], task: Any, inputs: dict[str, An
                                  title=f"ROC against patching |score| >= "
                                        f"{inputs['truth_threshold']:g}: {title}")
     figures[row["name"]] = {k: f.to_plotly_json() for k, f in figs.items()}
-    print(f"{row['name']}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()), flush=True)
+    say("circuits-real", f"{row['name']}: " + ", ".join(f"{k} {v:.1f} s"
+                                                       for k, v in times.items()))
     return record
 
 
@@ -230,7 +236,7 @@ def _round(x: Any) -> Any:
     return x
 
 
-def run_study(model: Any, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_study(model: Model, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(result, figures) for every row of `inputs`."""
     from interp.errors import InterpError
 
@@ -241,7 +247,7 @@ def run_study(model: Any, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[
             task = build_task(model, row, inputs["n_prompts"], inputs["prompt_seed"])
         except InterpError as err:
             rows[row["name"]] = {"task": row["task"], "skipped": str(err)}
-            print(f"{row['name']}: skipped: {err}", flush=True)
+            say("circuits-real", f"{row['name']}: skipped: {err}")
             continue
         rows[row["name"]] = measure_row(model, row, task, inputs, figures)
     result = {"model": model.name, "fingerprint": model.fingerprint,

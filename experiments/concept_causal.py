@@ -49,12 +49,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from interp.progress import say
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "concept_causal.json"
 OUT_DIR = ROOT / "experiments" / "results" / "concept_causal"
@@ -94,7 +99,7 @@ def load_inputs(path: Path = INPUTS_PATH, quick: bool = False) -> dict[str, Any]
     return inputs
 
 
-def matched_controls(model: Any, layer: int, neuron: int, n: int) -> list[int]:
+def matched_controls(model: Model, layer: int, neuron: int, n: int) -> list[int]:
     """The n other neurons of `layer` whose down vectors are closest in norm to `neuron`'s."""
     norms = model.neuron_vectors(layer, "down").detach().float().norm(dim=-1)
     gap = (norms.log() - norms[neuron].log()).abs()
@@ -103,7 +108,7 @@ def matched_controls(model: Any, layer: int, neuron: int, n: int) -> list[int]:
     return order[:n]
 
 
-def plan_rows(model: Any, inputs: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def plan_rows(model: Model, inputs: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per (concept, strength, neuron) plus the unclamped row first; and per concept
     its neurons, controls, norms and raw clamp values."""
     from interp.steer import default_scale
@@ -128,7 +133,7 @@ def plan_rows(model: Any, inputs: dict[str, Any]) -> tuple[list[dict[str, Any]],
     return rows, design
 
 
-def generate_rows(model: Any, prompt: str, rows: list[dict[str, Any]], inputs: dict[str, Any],
+def generate_rows(model: Model, prompt: str, rows: list[dict[str, Any]], inputs: dict[str, Any],
                   seed: int) -> tuple[list[str], list[float | None]]:
     """Each row's sampled continuation (text) and, for the unclamped row and the target rows
     (not the controls, to halve the cost), its mean token NLL under the unclamped model."""
@@ -275,7 +280,7 @@ def summarise(inputs: dict[str, Any], concepts: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
+def run_study(model: Model, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
     rows, design = plan_rows(model, inputs)
     texts, nll = [], []
     t0 = time.perf_counter()
@@ -283,9 +288,8 @@ def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str,
         t, n = generate_rows(model, prompt, rows, inputs, inputs["seed"] + 1000 * p)
         texts.append(t)
         nll.append(n)
-        if log:
-            print(f"prompt {p + 1}/{len(inputs['prompts'])}: {len(rows)} rows "
-                  f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        say("concept-causal", f"prompt {p + 1}/{len(inputs['prompts'])}: {len(rows)} rows "
+            f"({time.perf_counter() - t0:.0f} s)", enabled=log)
     result = analyse(inputs, rows, design, texts, nll)
     result.update(model=model.name, fingerprint=model.fingerprint, inputs=inputs,
                   rows_per_prompt=len(rows))

@@ -38,7 +38,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from interp.neurons import decode_neurons
+from interp.progress import say
 from interp.steer import (
     activation_scale,
     concept_token_ids,
@@ -53,6 +54,9 @@ from interp.steer import (
     dose_response,
     resolve_concept,
 )
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "dose_response.json"
 OUT_DIR = ROOT / "experiments" / "results" / "dose_response"
@@ -83,7 +87,7 @@ def _name(layer: int, neuron: int) -> str:
     return f"{layer}:{neuron}"
 
 
-def find_hits(model: Any, side: str, concepts: Sequence[str], limit: int
+def find_hits(model: Model, side: str, concepts: Sequence[str], limit: int
               ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """{concept: the `limit` best neurons of the `side` map by mass}, and the map's options."""
     nmap = decode_neurons(model, side, top_k=TOP_K, bottom_k=0)
@@ -105,7 +109,7 @@ def _curve(result: Any, c: int, role: str, max_abs: float) -> dict[str, Any]:
             "std": [_r(x) for x in (p.std(-1) if p.shape[-1] > 1 else p[:, 0] * 0)]}
 
 
-def study_concept(model: Any, concept: str, hits: list[dict[str, Any]],
+def study_concept(model: Model, concept: str, hits: list[dict[str, Any]],
                   up_hit: dict[str, Any] | None, inputs: dict[str, Any], scales: Any
                   ) -> dict[str, Any]:
     """The target with its controls, then the other hits, on one concept."""
@@ -140,7 +144,7 @@ def study_concept(model: Any, concept: str, hits: list[dict[str, Any]],
     }
 
 
-def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
+def run_study(model: Model, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
     """The whole study for one loaded model (a JSON-ready dict; deterministic)."""
     torch.manual_seed(inputs["seed"])
     t0 = time.perf_counter()
@@ -151,14 +155,12 @@ def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str,
     corpus = (None if inputs["scale_chars"] is None
               else default_corpus(inputs["scale_chars"], model=model))
     scales = activation_scale(model, layers=layers, corpus=corpus)
-    if log:
-        print(f"  decoded and scaled: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    say("dose-response", f"decoded and scaled: {time.perf_counter() - t0:.1f} s", enabled=log)
     concepts = {}
     for concept in inputs["concepts"]:
         up_hit = up[concept][0] if up[concept] else None
         concepts[concept] = study_concept(model, concept, down[concept], up_hit, inputs, scales)
-        if log:
-            print(f"  {concept}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        say("dose-response", f"{concept}: {time.perf_counter() - t0:.1f} s", enabled=log)
     return {
         "model": str(model.name), "fingerprint": model.fingerprint,
         "inputs": {k: v for k, v in inputs.items() if k != "sha256"},

@@ -40,6 +40,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from interp.progress import say
+
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "finetune_agreement.json"
 OUT_DIR = ROOT / "experiments" / "results" / "finetune_agreement"
 PAPER_DECODE = {"top_k": 20, "center": "none", "scale": "norm", "score": "logit",
@@ -168,11 +170,10 @@ def run_study(inputs: dict[str, Any], keep: Path | None = None, log: bool = True
                 "eval_loss": _r(eval_loss(hf, held, inputs["batch"])),
                 "weight_change": _r(weight_change(start, hf)), "fingerprint": fingerprint,
                 "sides": {side: _agreement(base[side], m) for side, m in maps.items()}})
-            if log:
-                c = checkpoints[-1]
-                print(f"step {step}: held-out loss {c['eval_loss']:.3f}, up top-1 agreement "
-                      f"{c['sides']['up']['top1']:.3f} ({time.perf_counter() - t0:.0f} s)",
-                      file=sys.stderr, flush=True)
+            c = checkpoints[-1]
+            say("finetune-agreement", f"step {step}: held-out loss {c['eval_loss']:.3f}, up "
+                f"top-1 agreement {c['sides']['up']['top1']:.3f} "
+                f"({time.perf_counter() - t0:.0f} s)", enabled=log)
     return {"model": base_model.name, "fingerprint": base_model.fingerprint, "inputs": inputs,
             "decode": PAPER_DECODE, "train_losses": train_losses, "checkpoints": checkpoints}
 

@@ -19,7 +19,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,10 @@ if str(REPO) not in sys.path:  # run as a plain script from a source checkout
     sys.path.insert(0, str(REPO))
 
 from interp.models.real import REAL_MODELS, installed
+from interp.progress import say
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 MAX_SEQ = 512
 BOOTSTRAP_SEED = 0
@@ -71,17 +75,12 @@ GT_TEMPLATE = "The war lasted from the year 17{t}{u} to the year 17"
 N_GT_PROMPTS = 60
 
 
-def log(message: str) -> None:
-    """A progress line on stderr."""
-    print(f"[model-cards] {message}", file=sys.stderr, flush=True)
-
-
 def _round(x: float) -> float:
     return round(float(x), DIGITS)
 
 
 # ---- identity --------------------------------------------------------------------------------
-def identity(model: Any, name: str) -> dict[str, Any]:
+def identity(model: Model, name: str) -> dict[str, Any]:
     """Source, licence, quantisation, checksums and shape of a loaded real model."""
     spec = REAL_MODELS[name]
     n_params = sum(p.numel() for p in model.hf_model.parameters())
@@ -114,7 +113,7 @@ def corpus_docs(max_docs: int | None = None) -> list[dict[str, Any]]:
     return mixed[:max_docs]
 
 
-def doc_loss(model: Any, text: str) -> tuple[float, int]:
+def doc_loss(model: Model, text: str) -> tuple[float, int]:
     """(summed next-token cross-entropy in nats, number of predicted tokens) of one document,
     truncated to MAX_SEQ tokens (BOS as the model's to_tokens adds it)."""
     tokens = model.to_tokens(text)[:, :MAX_SEQ]
@@ -136,7 +135,7 @@ def bootstrap_ci(sums: np.ndarray, counts: np.ndarray, *, seed: int = BOOTSTRAP_
     return [_round(lo), _round(hi)]
 
 
-def heldout_loss(model: Any, max_docs: int | None = None) -> dict[str, Any]:
+def heldout_loss(model: Model, max_docs: int | None = None) -> dict[str, Any]:
     """Mean next-token loss (nats/token) on the committed corpus, per kind and overall."""
     docs = corpus_docs(max_docs)
     sums, counts, kinds = [], [], []
@@ -147,7 +146,8 @@ def heldout_loss(model: Any, max_docs: int | None = None) -> dict[str, Any]:
         counts.append(n)
         kinds.append(doc["kind"])
         if (i + 1) % 25 == 0 or i + 1 == len(docs):
-            log(f"  loss: {i + 1}/{len(docs)} documents ({time.perf_counter() - start:.0f} s)")
+            say("model-cards", f"  loss: {i + 1}/{len(docs)} documents "
+                f"({time.perf_counter() - start:.0f} s)")
     s, c, k = np.array(sums, dtype=np.float64), np.array(counts, dtype=np.int64), np.array(kinds)
     out: dict[str, Any] = {
         "corpus": "python-docs", "max_docs": max_docs, "max_tokens_per_doc": MAX_SEQ,
@@ -170,19 +170,19 @@ def _summary(sums: np.ndarray, counts: np.ndarray) -> dict[str, Any]:
 
 
 # ---- behaviour checks ------------------------------------------------------------------------
-def continue_tokens(model: Any, tokens: torch.Tensor, max_new_tokens: int) -> str:
+def continue_tokens(model: Model, tokens: torch.Tensor, max_new_tokens: int) -> str:
     """Greedy continuation (text of the new tokens only) of a [1, pos] token prompt."""
     out = model.generate(tokens, max_new_tokens)
     new = out[0, tokens.shape[1]:].tolist()
     return model.tokenizer.decode(new, skip_special_tokens=True)
 
 
-def continuation(model: Any, prompt: str, max_new_tokens: int) -> str:
+def continuation(model: Model, prompt: str, max_new_tokens: int) -> str:
     """Greedy continuation of a text prompt, tokenised as the model's to_tokens does."""
     return continue_tokens(model, model.to_tokens(prompt), max_new_tokens)
 
 
-def single_token(model: Any, text: str) -> int | None:
+def single_token(model: Model, text: str) -> int | None:
     """The id of `text` when the tokenizer encodes it as exactly one token, else None."""
     ids = model.tokenizer.encode(text, add_special_tokens=False)
     return ids[0] if len(ids) == 1 else None
@@ -212,13 +212,13 @@ def compiles(code: str) -> bool:
     return False
 
 
-def check_capital(model: Any) -> dict[str, Any]:
+def check_capital(model: Model) -> dict[str, Any]:
     text = continuation(model, CAPITAL_PROMPT, 8)
     return {"name": "capital", "prompt": CAPITAL_PROMPT, "continuation": text,
             "criterion": "continuation contains ' Paris'", "pass": " Paris" in text}
 
 
-def check_ioi(model: Any) -> dict[str, Any]:
+def check_ioi(model: Model) -> dict[str, Any]:
     tokens = model.to_tokens(IOI_PROMPT)
     top = int(model.logits(tokens)[0, -1].argmax())
     text = continue_tokens(model, tokens, 6)
@@ -228,7 +228,7 @@ def check_ioi(model: Any) -> dict[str, Any]:
             "pass": top == single_token(model, " Mary")}
 
 
-def check_greater_than(model: Any) -> dict[str, Any]:
+def check_greater_than(model: Model) -> dict[str, Any]:
     text = continuation(model, GT_PROMPT, 4)
     digits = re.match(r"\s*(\d)(\d)", text)
     number = int(digits.group(1) + digits.group(2)) if digits else None
@@ -238,7 +238,7 @@ def check_greater_than(model: Any) -> dict[str, Any]:
             "pass": number is not None and number > 32}
 
 
-def check_code(model: Any) -> dict[str, Any]:
+def check_code(model: Model) -> dict[str, Any]:
     text = continuation(model, CODE_PROMPT, 64)
     # the model may restate the signature itself, so the continuation alone may compile
     ok = compiles(CODE_PROMPT + text) or ("def " in text and compiles(text))
@@ -250,7 +250,7 @@ def check_code(model: Any) -> dict[str, Any]:
             "compiles": ok, "contains_return": has_return, "pass": ok or has_return}
 
 
-def check_code_chat(model: Any) -> dict[str, Any]:
+def check_code_chat(model: Model) -> dict[str, Any]:
     messages = [{"role": "user", "content": CHAT_REQUEST}]
     prompt = model.tokenizer.apply_chat_template(messages, tokenize=False,
                                                  add_generation_prompt=True)
@@ -274,7 +274,7 @@ CHECKS = {"capital": check_capital, "ioi": check_ioi, "greater_than": check_grea
           "code": check_code, "code_chat": check_code_chat}
 
 
-def behaviour_checks(model: Any, name: str, only: tuple[str, ...] | None = None
+def behaviour_checks(model: Model, name: str, only: tuple[str, ...] | None = None
                      ) -> list[dict[str, Any]]:
     """The fixed greedy checks in CHECKS order (or just `only`); code_chat only for instruct
     models that have a chat template."""
@@ -284,7 +284,7 @@ def behaviour_checks(model: Any, name: str, only: tuple[str, ...] | None = None
 
 
 # ---- task table ------------------------------------------------------------------------------
-def ioi_names(model: Any) -> list[str]:
+def ioi_names(model: Model) -> list[str]:
     """The first N_IOI_NAMES candidates that are one token with a leading space here."""
     names = [n for n in IOI_NAMES if single_token(model, " " + n) is not None]
     if len(names) < N_IOI_NAMES:
@@ -305,7 +305,7 @@ def ioi_prompts(names: list[str], *, seed: int = TASK_SEED) -> list[tuple[str, s
     return out
 
 
-def last_logits(model: Any, prompts: list[str]) -> torch.Tensor:
+def last_logits(model: Model, prompts: list[str]) -> torch.Tensor:
     """Final-position logits [n, vocab] of prompts, batched by token length (no padding)."""
     toks = [model.to_tokens(p) for p in prompts]
     out: list[torch.Tensor | None] = [None] * len(prompts)
@@ -317,7 +317,7 @@ def last_logits(model: Any, prompts: list[str]) -> torch.Tensor:
     return torch.stack(out)  # type: ignore[arg-type]
 
 
-def ioi_task(model: Any) -> dict[str, Any]:
+def ioi_task(model: Model) -> dict[str, Any]:
     """IOI over 100 prompts: share with logit(IO) > logit(S), mean logit difference, top-1."""
     names = ioi_names(model)
     prompts = ioi_prompts(names)
@@ -343,7 +343,7 @@ def gt_prompts(*, seed: int = TASK_SEED) -> list[tuple[str, int]]:
     return [(GT_TEMPLATE.format(t=t, u=u), t) for t, u in chosen]
 
 
-def greater_than_task(model: Any) -> dict[str, Any]:
+def greater_than_task(model: Model) -> dict[str, Any]:
     """P(next digit > t) - P(next digit < t), and the share with P(>= t) > P(< t)."""
     digit_ids = [single_token(model, str(d)) for d in range(10)]
     if any(i is None for i in digit_ids):
@@ -370,7 +370,7 @@ def greater_than_task(model: Any) -> dict[str, Any]:
 TASKS = {"ioi": ioi_task, "greater_than": greater_than_task}
 
 
-def measure(name: str, *, max_docs: int | None = None, model: Any = None, device: str = "cpu",
+def measure(name: str, *, max_docs: int | None = None, model: Model = None, device: str = "cpu",
             checks: tuple[str, ...] | None = None, tasks: tuple[str, ...] | None = None
             ) -> dict[str, Any]:
     """The model card of a real model (loaded here unless `model` is given).
@@ -381,15 +381,16 @@ def measure(name: str, *, max_docs: int | None = None, model: Any = None, device
     if model is None:
         from interp import load_model
 
-        log(f"{name}: loading")
+        say("model-cards", f"{name}: loading")
         model = load_model(name, device=device)
     with torch.no_grad():
         card = identity(model, name)
-        log(f"{name}: held-out loss ({'all' if max_docs is None else max_docs} documents)")
+        say("model-cards", f"{name}: held-out loss "
+            f"({'all' if max_docs is None else max_docs} documents)")
         card["heldout_loss"] = heldout_loss(model, max_docs)
-        log(f"{name}: behaviour checks")
+        say("model-cards", f"{name}: behaviour checks")
         card["checks"] = behaviour_checks(model, name, checks)
-        log(f"{name}: task table")
+        say("model-cards", f"{name}: task table")
         card["tasks"] = {t: fn(model) for t, fn in TASKS.items() if tasks is None or t in tasks}
     _check_finite(card)
     return card
@@ -434,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         start = time.perf_counter()
         path = write_card(measure(name, max_docs=args.max_docs), args.out_dir)
-        log(f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s")
+        say("model-cards", f"{name}: wrote {path} in {time.perf_counter() - start:.0f} s")
     return 0
 
 

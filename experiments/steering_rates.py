@@ -18,10 +18,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from interp.progress import say
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 INPUTS_PATH = ROOT / "experiments" / "inputs" / "steering_rates.json"
 OUT_DIR = ROOT / "experiments" / "results" / "steering_rates"
@@ -46,7 +51,7 @@ def _arm(result: Any, arm: str) -> dict[str, Any]:
             "word_share": round(getattr(result, f"{arm}_word_share"), 4)}
 
 
-def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
+def run_study(model: Model, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
     """Every (concept, value) cell: the baseline and the steered arm."""
     from interp.steer import steer
 
@@ -61,10 +66,8 @@ def run_study(model: Any, inputs: dict[str, Any], log: bool = True) -> dict[str,
                            seed=inputs["seed"])
             baseline = _arm(result, "baseline")
             cells[f"{value}x"] = _arm(result, "steered")
-            if log:
-                print(f"{concept} {neuron}={value}x: {cells[f'{value}x']['k']}/"
-                      f"{inputs['n_samples']} ({time.perf_counter() - t0:.0f} s)",
-                      file=sys.stderr, flush=True)
+            say("steering-rates", f"{concept} {neuron}={value}x: {cells[f'{value}x']['k']}/"
+                f"{inputs['n_samples']} ({time.perf_counter() - t0:.0f} s)", enabled=log)
         concepts[concept] = {"neuron": neuron, "baseline": baseline, "steered": cells}
     return {"model": model.name, "fingerprint": model.fingerprint, "inputs": inputs,
             "concepts": concepts}

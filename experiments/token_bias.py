@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -46,6 +46,10 @@ sys.path.insert(0, str(ROOT))
 from interp.models.vocab import KINDS, TokenFlags, token_flags, vocab_strings
 from interp.neurons import decode_neurons
 from interp.neurons.mapper import resolve_layers
+from interp.progress import say
+
+if TYPE_CHECKING:
+    from interp.models.model import Model
 
 MODELS = ("smollm2-135m-instruct", "gemma-3-270m")
 SETTINGS: dict[str, dict[str, str]] = {
@@ -99,7 +103,7 @@ def norm_top_sets(w_u: torch.Tensor, shares: Sequence[float] = NORM_SHARES
     return out
 
 
-def decode_top(model: Any, side: str, layers: list[int], setting: str
+def decode_top(model: Model, side: str, layers: list[int], setting: str
                ) -> tuple[dict[int, torch.Tensor], dict[str, Any]]:
     """{layer: top-3 ids [d_mlp, 3] (int64)} under `setting`, and the map's calibration."""
     nmap = decode_neurons(model, side=side, layers=layers, top_k=CONCEPT_K, bottom_k=0,
@@ -158,7 +162,7 @@ def setting_stats(top: dict[int, torch.Tensor], vocab: Sequence[str], flags: Tok
     return stats, hits
 
 
-def study_side(model: Any, side: str, layers: list[int], words: Sequence[str],
+def study_side(model: Model, side: str, layers: list[int], words: Sequence[str],
                vocab: Sequence[str], flags: TokenFlags, norm_sets: dict[str, torch.Tensor],
                log: bool = True) -> dict[str, Any]:
     """All three settings on one side, plus what appears only after (B/C against A)."""
@@ -173,9 +177,8 @@ def study_side(model: Any, side: str, layers: list[int], words: Sequence[str],
         stats["calibration"] = calib
         stats["description"] = SETTING_NAMES[setting]
         out["settings"][setting] = stats
-        if log:
-            print(f"  {model.name} {side} {setting}: {time.perf_counter() - t0:.1f} s",
-                  file=sys.stderr, flush=True)
+        say("token-bias", f"{model.name} {side} {setting}: {time.perf_counter() - t0:.1f} s",
+            enabled=log)
     base = out["settings"]["A"]["concepts"]
     base_neurons = set().union(*hits["A"].values())
     after: dict[str, Any] = {}
@@ -206,7 +209,7 @@ def flag_summary(flags: TokenFlags, vocab: Sequence[str]) -> dict[str, Any]:
             "method": flags.method}
 
 
-def run_study(model: Any, sides: Sequence[str] = ("up",), layers: Sequence[int] | None = None,
+def run_study(model: Model, sides: Sequence[str] = ("up",), layers: Sequence[int] | None = None,
               words: Sequence[str] | None = None, log: bool = True) -> dict[str, Any]:
     """The whole study for one loaded model (a JSON-ready dict; no timings, so deterministic)."""
     words = list(words) if words is not None else load_concepts()
