@@ -20,7 +20,7 @@ from typing import Any
 
 from interp.errors import InterpError, choices_error
 
-#: Bundled datasets, in rising complexity (written by `python -m interp.probes.make_datasets`).
+#: Bundled datasets, in rising complexity (written by `python -m tools.make_probe_datasets`).
 BUNDLED = ("word_category", "capital_fact", "sentiment", "coin_flip")
 #: Binary label pairs whose order is fixed (the first value becomes class 0).
 _ORDERED = ({"no", "yes"}, {"false", "true"}, {"negative", "positive"}, {"0", "1"},
@@ -142,7 +142,7 @@ def load_dataset(
         path = bundled_datasets_dir() / f"{spec}.jsonl"
         if not path.is_file():
             raise InterpError(f"bundled dataset {spec!r} is missing (expected {path}); run "
-                              "python -m interp.probes.make_datasets")
+                              "python -m tools.make_probe_datasets from a source checkout")
     else:
         path = Path(spec).expanduser()
         if not path.exists():

@@ -74,8 +74,8 @@ def test_purity_and_one_to_one():
 def test_the_experiment_runs_end_to_end_at_toy_scale(tmp_path):
     import json
 
+    from experiments.codebook_fsm import run
     from interp import load_model
-    from interp.codebook.fsm_run import run
 
     result = run(tmp_path, n_states=20, n_edges=3, d_model=16, layers=1, base_steps=3,
                  cb_steps=2, batch=4, states=3, n_codes=8)

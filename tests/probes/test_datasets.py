@@ -10,7 +10,7 @@ import pytest
 from interp.errors import InterpError
 from interp.probes import BUNDLED, ProbeDataset, load_dataset
 from interp.probes.formats import paper_prompt
-from interp.probes.make_datasets import build
+from tools.make_probe_datasets import build
 
 
 def write(path, text):

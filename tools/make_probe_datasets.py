@@ -1,6 +1,6 @@
 """Write the bundled concept-depth datasets to data/datasets/ (fixed seed, balanced classes).
 
-    python -m interp.probes.make_datasets [--out DIR] [--seed 0]
+    python -m tools.make_probe_datasets [--out DIR] [--seed 0]   (from the repository root)
 
 Four binary datasets, in rising complexity, built from the vocabulary and sentence patterns
 that interp-tiny was trained on (interp.texts.wordlists, interp.bundled.stories):

@@ -4,18 +4,25 @@ codebooks together, and measure transition accuracy with and without codebooks a
 purely codes (vs neurons) map to states. The model without codebooks is trained for as many
 steps in all (base + codebook steps) as the one with them.
 
-    python -m interp.codebook.fsm_run --out runs/fsm   (fixed seed; ~4 min on one CPU thread)
+    .venv/bin/python experiments/codebook_fsm.py --out runs/fsm   (fixed seed; ~4 min on one
+    CPU thread)
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a plain script from a source checkout
+    sys.path.insert(0, str(ROOT))
 
 from interp.codebook import fsm as task
 from interp.progress import say
@@ -157,28 +164,36 @@ def run(out: Path, *, n_states: int = 100, n_edges: int = 10, d_model: int = 64,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m interp.codebook.fsm_run", description=__doc__,
+    d = {k: v.default for k, v in inspect.signature(run).parameters.items()
+         if v.default is not inspect.Parameter.empty}  # the defaults are run()'s
+    p = argparse.ArgumentParser(prog="experiments/codebook_fsm.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="runs/fsm", help="output directory (runs/fsm)")
-    p.add_argument("--states", type=int, default=100, help="FSM states (100)")
-    p.add_argument("--edges", type=int, default=10, help="out-edges per state (10)")
-    p.add_argument("--d-model", type=int, default=64, help="model width (64)")
-    p.add_argument("--layers", type=int, default=2, help="model layers (2)")
-    p.add_argument("--base-steps", type=int, default=2400,
-                   help="plain training steps before the codebooks go in (2400)")
-    p.add_argument("--cb-steps", type=int, default=600, help="codebook finetune steps (600)")
-    p.add_argument("--codes", type=int, default=1000, help="codes per codebook (1000)")
-    p.add_argument("--similarity", default="inner", help="inner (default) or cosine")
-    p.add_argument("--model-lr", type=float, default=1e-4,
-                   help="model learning rate while the codebooks train (1e-4; 0 freezes it)")
+    p.add_argument("--out", default="runs/fsm", help="output directory (%(default)s)")
+    p.add_argument("--states", type=int, default=d["n_states"], help="FSM states (%(default)s)")
+    p.add_argument("--edges", type=int, default=d["n_edges"],
+                   help="out-edges per state (%(default)s)")
+    p.add_argument("--d-model", type=int, default=d["d_model"], help="model width (%(default)s)")
+    p.add_argument("--layers", type=int, default=d["layers"], help="model layers (%(default)s)")
+    p.add_argument("--base-steps", type=int, default=d["base_steps"],
+                   help="plain training steps before the codebooks go in (%(default)s)")
+    p.add_argument("--cb-steps", type=int, default=d["cb_steps"],
+                   help="codebook finetune steps (%(default)s)")
+    p.add_argument("--codes", type=int, default=d["n_codes"],
+                   help="codes per codebook (%(default)s)")
+    p.add_argument("--similarity", default=d["similarity"], choices=("inner", "cosine"),
+                   help="code similarity (%(default)s)")
+    p.add_argument("--model-lr", type=float, default=d["model_lr"],
+                   help="model learning rate while the codebooks train (%(default)s; 0 freezes "
+                        "it)")
     p.add_argument("--no-layer-norm", dest="layer_norm", action="store_false",
-                   help="codebooks without the LayerNorm before snapping")
-    p.add_argument("--kmeans", action="store_true", help="k-means initialisation of the codes")
-    p.add_argument("--replace-dead-every", type=int, default=0,
-                   help="re-seed unused codes every N steps (0: never, the default)")
-    p.add_argument("--reuse", action="store_true",
+                   default=d["layer_norm"], help="codebooks without the LayerNorm before snapping")
+    p.add_argument("--kmeans", action="store_true", default=d["kmeans"],
+                   help="k-means initialisation of the codes")
+    p.add_argument("--replace-dead-every", type=int, default=d["replace_dead_every"],
+                   help="re-seed unused codes every N steps (0: never; default %(default)s)")
+    p.add_argument("--reuse", action="store_true", default=d["reuse"],
                    help="reuse the base models already trained in --out")
-    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument("--seed", type=int, default=d["seed"], help="seed (%(default)s)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     result = run(Path(a.out), n_states=a.states, n_edges=a.edges, d_model=a.d_model,
@@ -188,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
                  replace_dead_every=a.replace_dead_every, seed=a.seed, reuse=a.reuse)
     print(json.dumps(result, indent=1))
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
