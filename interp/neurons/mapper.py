@@ -26,7 +26,7 @@ from interp.neurons.decode import (
     unembedding,
 )
 from interp.neurons.neuron_map import NeuronMap, prepare_output
-from interp.neurons.options import DEFAULT_BOTTOM_K, DEFAULT_TOP_K, DecodeOptions
+from interp.neurons.options import DecodeOptions
 from interp.neurons.progress import LayerProgress
 from interp.neurons.store import MapHeader
 
@@ -175,20 +175,20 @@ def prepare_unembedding(model: Model, options: DecodeOptions, device: torch.devi
 
 def decode_neurons(
     model: Model,
-    side: str = "up",
+    side: str = DecodeOptions.side,
     layers: int | Iterable[int] | None = None,
-    top_k: int = DEFAULT_TOP_K,
-    bottom_k: int = DEFAULT_BOTTOM_K,
+    top_k: int = DecodeOptions.top_k,
+    bottom_k: int = DecodeOptions.bottom_k,
     *,
-    center: str = "mean",
-    fold_norm: bool = True,
-    scale: str = "calibrated",
-    score: str = "logit",
-    flagged_tokens: str = "keep",
-    bias: str = "exclude",
-    temperature: float = 1.0,
+    center: str = DecodeOptions.center,
+    fold_norm: bool = DecodeOptions.fold_norm,
+    scale: str = DecodeOptions.scale,
+    score: str = DecodeOptions.score,
+    flagged_tokens: str = DecodeOptions.flagged_tokens,
+    bias: str = DecodeOptions.bias,
+    temperature: float = DecodeOptions.temperature,
     exclude_tokens: Iterable[int] | None = None,
-    dtype: str = "float32",
+    dtype: str = DecodeOptions.dtype,
     options: DecodeOptions | None = None,
     device: str | torch.device | None = None,
     chunk_size: int | None = None,

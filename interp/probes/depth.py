@@ -45,12 +45,13 @@ import torch
 from jaxtyping import Float
 
 from interp.errors import InterpError
+from interp.options import ConceptDepthOptions as _CD
 
 METRICS = ("accuracy", "f1", "roc_auc")
 
 
-def jumping_point(acc: Sequence[float], chance: float, jump: float = 0.1,
-                  margin: float = 0.05) -> int | None:
+def jumping_point(acc: Sequence[float], chance: float, jump: float = _CD.jump,
+                  margin: float = _CD.margin) -> int | None:
     """First layer whose accuracy beats chance + margin and the best earlier layer (or chance)
     by at least `jump`; None if there is none. See the module docstring."""
     best = chance
@@ -61,8 +62,8 @@ def jumping_point(acc: Sequence[float], chance: float, jump: float = 0.1,
     return None
 
 
-def converging_point(acc: Sequence[float], chance: float, tol: float = 0.02,
-                     margin: float = 0.05) -> int | None:
+def converging_point(acc: Sequence[float], chance: float, tol: float = _CD.tol,
+                     margin: float = _CD.margin) -> int | None:
     """First layer within `tol` of the curve's maximum, if that maximum beats chance + margin."""
     acc = list(acc)
     if not acc or max(acc) < chance + margin:
@@ -193,8 +194,9 @@ def _fold_scores(x: np.ndarray, y: np.ndarray, classes: np.ndarray, splits: list
 
 def probe_layers(
     reps: Float[torch.Tensor, "layers n d"] | np.ndarray, labels: Sequence[Any] | np.ndarray, *,
-    folds: int = 5, seed: int = 0, max_iter: int = 1000, c: float = 1.0, control: bool = True,
-    jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
+    folds: int = _CD.folds, seed: int = _CD.seed, max_iter: int = 1000, c: float = 1.0,
+    control: bool = True, jump: float = _CD.jump, margin: float = _CD.margin,
+    tol: float = _CD.tol,
     depths: Sequence[float] | None = None, n_layers: float | None = None,
     solver: str = "lbfgs", threads: int | None = 1, groups: Sequence[Any] | None = None,
 ) -> DepthResult:

@@ -15,8 +15,8 @@ site, pooling and texts), so a sweep over probe settings reruns no model.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from interp.errors import InterpError, choices_error
@@ -28,6 +28,7 @@ from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
 from interp.probes.results import ConceptDepthRun, Curve
 from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model
+from interp.progress import say
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
 CONTROLS = ("random-init",)
 
 
-def _log_default(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+#: The default `log`: one `concept-depth: ...` line per dataset on stderr (interp.progress).
+_log_default = partial(say, "concept-depth")
 
 
 def check_options(site: str, pooling: str, folds: int, controls: Sequence[str] = (),
@@ -60,20 +61,21 @@ def check_options(site: str, pooling: str, folds: int, controls: Sequence[str] =
 
 
 def concept_depth(
-    model: Model, datasets: Sequence[ProbeDataset], *, site: str = "resid_pre",
-    pooling: str = "last", folds: int = 5, seed: int = 0, cache_dir: Any = None,
-    batch_size: int = 16, condition: str = "base", control: bool = True,
-    jump: float = 0.1, margin: float = 0.05, tol: float = 0.02,
-    log: Callable[[str], None] | None = _log_default,
+    model: Model, datasets: Sequence[ProbeDataset], *, site: str = _CD.site,
+    pooling: str = _CD.pooling, folds: int = _CD.folds, seed: int = _CD.seed,
+    cache_dir: Any = None, batch_size: int = _CD.batch_size, condition: str = "base",
+    control: bool = True, jump: float = _CD.jump, margin: float = _CD.margin,
+    tol: float = _CD.tol, log: Callable[[str], None] | None = _log_default,
 ) -> list[Curve]:
-    """One probe curve per dataset at `site` of `model` (see interp.probes.depth)."""
+    """One probe curve per dataset at `site` of `model` (see interp.probes.depth). `log` gets
+    one progress line per dataset (default: a `concept-depth:` line on stderr; None: quiet)."""
     check_options(site, pooling, folds)
     depths = site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp)
     curves = []
     for ds in datasets:
         if log:
             grouped = "" if ds.groups is None else f", {len(set(ds.groups))} groups"
-            log(f"concept-depth [{condition}] {ds.name}: {len(ds)} texts{grouped}, "
+            log(f"[{condition}] {ds.name}: {len(ds)} texts{grouped}, "
                 f"{site}/{pooling}")
         reps = representations(model, ds.texts, site, pooling, batch_size=batch_size,
                                cache_dir=cache_dir)
