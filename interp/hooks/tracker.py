@@ -12,6 +12,8 @@ import torch
 from jaxtyping import Int
 from torch import Tensor
 
+from interp.hooks.modules import ModuleHooks
+
 
 class Tracker:
     """Records `offset` (tokens already in the KV cache) and `mask` (attention mask over
@@ -26,28 +28,23 @@ class Tracker:
         self.mask: Tensor | None = None
         self.users = 0
         self._hf_model = hf_model
-        self._handles: list[Any] = []
+        self._hooks = ModuleHooks()
 
     # -- installation ---------------------------------------------------------------------
     def acquire(self) -> None:
         if self.users == 0:
-            self._handles = [
-                self._hf_model.register_forward_pre_hook(self._before, with_kwargs=True),
-                self._hf_model.register_forward_hook(self._after, always_call=True),
-            ]
+            self._hooks.pre(self._hf_model, self._before).post(self._hf_model, self._after)
         self.users += 1
 
     def release(self) -> None:
         self.users = max(0, self.users - 1)
         if self.users == 0:
-            for handle in self._handles:
-                handle.remove()
-            self._handles = []
+            self._hooks.remove()
             self._reset()
 
     @property
     def installed(self) -> bool:
-        return bool(self._handles)
+        return bool(self._hooks)
 
     # -- torch hooks ----------------------------------------------------------------------
     def _before(self, module: Any, args: tuple, kwargs: dict) -> None:

@@ -16,6 +16,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from interp.errors import InterpError
+from interp.hooks.modules import ModuleHooks
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -57,14 +58,10 @@ def record_block_inputs(
 
         return record
 
-    handles = [b.register_forward_pre_hook(recorder(i), with_kwargs=True)
-               for i, b in enumerate(blocks)]
-    try:
-        with torch.no_grad():
-            logits = model.bridge(tokens.to(model.device), return_type="logits", use_cache=False)
-    finally:
-        for h in handles:
-            h.remove()
+    with ModuleHooks() as hooks, torch.no_grad():  # block kwargs: no TL hook point has them
+        for i, b in enumerate(blocks):
+            hooks.pre(b, recorder(i))
+        logits = model.bridge(tokens.to(model.device), return_type="logits", use_cache=False)
     if any(h is None for h in hidden):
         raise InterpError("the model did not call every block in order; cannot resume it")
     for kw in kwargs:
