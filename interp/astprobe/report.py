@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from interp.artifact import Kind
 from interp.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from interp.options import AstProbeOptions, ModelOptions
 
 FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examples.txt")
+#: The format tag of results.json (interp.artifact's scheme).
+AST_PROBE_RESULTS = Kind("ast-probe-results", 1, "AST-probe results")
 _COLUMNS = ("model", "layer", "precision", "recall", "f1", "micro_precision", "micro_recall",
             "micro_f1", "val_f1", "best_epoch", "n_snippets")
 
@@ -65,7 +68,7 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
-        "results.json": json.dumps(results, indent=1),
+        "results.json": json.dumps(AST_PROBE_RESULTS.stamp(results), indent=1),
         "scores.csv": scores_csv(results),
         "ast_probe.html": layer_figure(results).to_html(full_html=True, include_plotlyjs=True),
         "examples.html": examples_html(results),

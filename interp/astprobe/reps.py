@@ -7,9 +7,10 @@ last resid_post) and with a plain Hugging Face model, encoder or decoder, called
 `output_hidden_states=True`. A leaf's vector is the mean of its tokens' vectors.
 
 `leaf_representations(..., cache_dir=)` stores one `layer{r}.safetensors` per row (float16
-`leaves` [total leaves, d] + int64 `offsets` [n + 1]) and a `meta.json` (format tag as in
-interp.artifact, model fingerprint, samples hash) in an entry directory written atomically;
-an entry for another model fingerprint is refused, one of an older format made again.
+`leaves` [total leaves, d] + int64 `offsets` [n + 1]) and a `cfg.json` (interp.artifact's
+format tag, model fingerprint, samples hash) in an entry directory written atomically; an
+entry for another model fingerprint is refused, one of an older format (or with the
+`meta.json` of earlier versions) made again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from interp.artifact import Kind, cfg_bytes, load_tensors, save_dir, tensor_bytes
+from interp.artifact import CFG_FILE, Kind, cfg_bytes, load_tensors, save_dir, tensor_bytes
 from interp.astprobe.dataset import Sample
 from interp.errors import InterpError
 from interp.models.devices import dtype_name
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from interp.models.model import Model
 
 LEAF_REPS = Kind("astprobe-leaf-reps", 1, "cached representations", made="were computed by")
-META_FILE = "meta.json"
 
 
 class LeafReps:
@@ -115,6 +115,8 @@ def compute_leaf_reps(model: Model, samples: Sequence[Sample], batch_size: int =
 
 
 def _fingerprint(model: Model) -> str:
+    """The model's fingerprint; for a plain Hugging Face model (no fingerprint), a hash of
+    its first weights' bytes."""
     fp = getattr(model, "fingerprint", None)
     if fp:
         return str(fp)
@@ -135,7 +137,7 @@ def leaf_representations(model: Model, samples: Sequence[Sample], *, batch_size:
         return compute_leaf_reps(model, samples, batch_size, progress, pad_id)
     fp, shash = _fingerprint(model), samples_hash(samples)
     entry = Path(cache_dir) / hashlib.sha256(f"{fp}|{shash}".encode()).hexdigest()[:20]
-    meta = LEAF_REPS.cached(entry / META_FILE)
+    meta = LEAF_REPS.cached(entry / CFG_FILE)
     if meta is not None:
         LEAF_REPS.check_model(meta, fp, entry, "delete the entry")
         files = [load_tensors(entry / f"layer{r}.safetensors")[0] for r in range(meta["n_rows"])]
@@ -147,5 +149,5 @@ def leaf_representations(model: Model, samples: Sequence[Sample], *, batch_size:
         "d": int(reps.layers[0].shape[1]), "dtype": dtype_name(reps.layers[0].dtype)})
     files = ((f"layer{r}.safetensors", tensor_bytes({"leaves": x, "offsets": reps.offsets}, fp))
              for r, x in enumerate(reps.layers))
-    save_dir(entry, chain(files, [(META_FILE, cfg_bytes(meta))]))
+    save_dir(entry, chain(files, [(CFG_FILE, cfg_bytes(meta))]))
     return reps

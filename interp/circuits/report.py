@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
+from interp.artifact import Kind
 from interp.atomic import write_atomic
 from interp.circuits.discover import SAESettings, sae_circuit
 from interp.circuits.ground_truth import Circuit, circuit_from_mask
@@ -20,12 +21,15 @@ from interp.circuits.metrics import classify, roc_auc
 from interp.circuits.patching import activation_patching, attribution_patching
 from interp.circuits.tasks.base import Task
 from interp.errors import InterpError, choices_error
+from interp.options import CircuitsOptions
 
 if TYPE_CHECKING:
     from interp.models.model import Model
-    from interp.options import CircuitsOptions, ModelOptions
+    from interp.options import ModelOptions
 
 METHODS = ("sae", "patching", "attribution")
+#: The format tag of report.json (interp.artifact's scheme).
+CIRCUITS_REPORT = Kind("circuits-report", 1, "circuits report")
 #: The report's name for the SAE method's node scores from edges (O'Neill & Bui's top pairs).
 SAE_EDGES = "sae_edges"
 
@@ -99,7 +103,8 @@ class CircuitReport:
         return "\n".join(lines)
 
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """heads.csv, report.json and heatmap_<method>.html in `out` (atomic writes)."""
+        """heads.csv, report.json (`to_dict`, format-tagged) and heatmap_<method>.html in
+        `out` (atomic writes)."""
         from interp.viz.circuits import head_heatmap
 
         root = Path(out)
@@ -110,7 +115,7 @@ class CircuitReport:
         writer.writeheader()
         writer.writerows(rows)
         files = {"heads.csv": buf.getvalue(),
-                 "report.json": json.dumps(self.to_dict(), indent=1)}
+                 "report.json": json.dumps(CIRCUITS_REPORT.stamp(self.to_dict()), indent=1)}
         for method, s in self.scores.items():
             fig = head_heatmap(s, truth=self.truth_mask,
                                title=f"{method}: {self.task} on {self.model}")
@@ -134,10 +139,13 @@ def evaluate(scores: Tensor, truth: Tensor, top_n: int | None = None,
 
 
 def run_circuits(
-    model: Model, task: Task, methods: list[str] | tuple[str, ...] = ("sae",), *,
-    truth: Circuit | str | None = None, truth_threshold: float = 0.1,
-    settings: SAESettings | None = None, pooling: str = "mean", patch_mode: str = "corrupted",
-    top_n: int | None = None, threshold: float | None = None, progress: bool = False,
+    model: Model, task: Task,
+    methods: list[str] | tuple[str, ...] = (CircuitsOptions.method,), *,
+    truth: Circuit | str | None = None,
+    truth_threshold: float = CircuitsOptions.truth_threshold,
+    settings: SAESettings | None = None, pooling: str = CircuitsOptions.pooling,
+    patch_mode: str = CircuitsOptions.patch_mode, top_n: int | None = CircuitsOptions.top_n,
+    threshold: float | None = CircuitsOptions.threshold, progress: bool = False,
 ) -> CircuitReport:
     """Score every head with each method; truth: a Circuit, "patching" (heads whose
     activation-patching score |s| >= truth_threshold) or None. Patching and attribution
@@ -226,7 +234,7 @@ def circuit_report(
     from interp.circuits.ground_truth import load_circuit
     from interp.circuits.tasks import TASKS, make_task
     from interp.circuits.tasks.custom import task_from_file
-    from interp.options import CircuitsOptions, as_model
+    from interp.options import as_model
 
     o = options or CircuitsOptions()
     methods = parse_methods(o.method)

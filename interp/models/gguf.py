@@ -13,11 +13,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from interp.atomic import atomic_dir
 from interp.errors import InterpError
 from interp.errors import first_line as _first_line
 from interp.models.cache import models_dir, writable_dir
@@ -99,24 +99,18 @@ def convert(gguf: Path, label: str, sha256: str, *, progress: bool = True,
     root = writable_dir(models_dir())
     architecture = check_gguf(gguf)
     _remove_stale(root, label)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=root))
     t0 = time.perf_counter()
-    try:
-        say("interp", f"first load of {label}: converting '{gguf.name}' ({architecture}) to "
-            f"a float32 Hugging Face directory in '{target}' (done once)", enabled=progress)
+    say("interp", f"first load of {label}: converting '{gguf.name}' ({architecture}) to "
+        f"a float32 Hugging Face directory in '{target}' (done once)", enabled=progress)
+    # filled under a temporary name, then put in place (an unfinished directory under the
+    # final name, from older versions, is replaced whole)
+    with atomic_dir(target) as tmp:
         versions = _convert_into(gguf, tmp, progress)
         source = {"label": label, "gguf_file": gguf.name, "sha256": sha256,
                   "bytes": gguf.stat().st_size, "architecture": architecture,
                   "dtype": "float32", **versions, **(extra or {})}
         (tmp / SOURCE_FILE).write_text(json.dumps(source, indent=1, sort_keys=True) + "\n",
                                        encoding="utf-8")
-        _usual_permissions(tmp)
-        if target.exists():  # an unfinished directory under the final name (older versions)
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     say("interp", f"converted {label} in {time.perf_counter() - t0:.1f} s", enabled=progress)
     return target
 
@@ -161,19 +155,11 @@ def _quiet_logs():
         hf_logging.set_verbosity(level)
 
 
-def _usual_permissions(folder: Path) -> None:
-    """mkdtemp makes 0700: give the folder and its files the umask's usual permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(folder, 0o777 & ~umask)
-    for item in folder.iterdir():
-        os.chmod(item, 0o666 & ~umask)
-
-
 def _remove_stale(root: Path, name: str) -> None:
-    """Remove temporary files and folders of `name` left by a killed conversion."""
+    """Remove temporary files and folders of `name` left by a killed conversion (or hash)."""
     now = time.time()
-    for old in (*root.glob(f".{name}.*.tmp"), *root.glob(f".{name}-*.tmp")):
+    for old in (*root.glob(f".{name}.*.tmp"), *root.glob(f".{name}-*.tmp"),
+                *root.glob(f".{name}-*.tmp-*"), *root.glob(f".{name}-*.old-*")):
         with contextlib.suppress(OSError):
             if now - old.stat().st_mtime > STALE_AFTER_S:
                 shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()

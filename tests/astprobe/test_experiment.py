@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from interp.artifact import CFG_FILE
 from interp.astprobe.experiment import ProbeConfig, prepare_samples, run_experiment
 from interp.astprobe.reps import compute_leaf_reps, leaf_representations
 from interp.errors import InterpError
@@ -70,10 +71,10 @@ def test_cache_reused_and_wrong_model_refused(loaded, tmp_path):
     again = leaf_representations(model, samples["test"], cache_dir=tmp_path, progress=False)
     assert torch.equal(first.layers[2], again.layers[2])
     entry = next(tmp_path.iterdir())
-    meta = json.loads((entry / "meta.json").read_text())
+    meta = json.loads((entry / CFG_FILE).read_text())
     assert meta["fingerprint"] == model.fingerprint
     meta["fingerprint"] = "0" * 16
-    (entry / "meta.json").write_text(json.dumps(meta))
+    (entry / CFG_FILE).write_text(json.dumps(meta))
     with pytest.raises(InterpError, match="fingerprint"):
         leaf_representations(model, samples["test"], cache_dir=tmp_path, progress=False)
 

@@ -137,3 +137,29 @@ def test_cache_root_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv(CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_root() == tmp_path / "xdg" / "interp"
+
+
+def test_a_conversion_is_put_in_place_whole_or_not_at_all(cache, tmp_path, monkeypatch):
+    from interp.models import gguf
+
+    path = tiny_gguf(tmp_path / "llama.gguf", "llama")
+    monkeypatch.setattr(gguf, "check_gguf", lambda p: "llama")
+
+    def broken(src, out, progress):
+        (out / "config.json").write_text("{}")
+        raise InterpError("could not convert: boom")
+
+    monkeypatch.setattr(gguf, "_convert_into", broken)
+    with pytest.raises(InterpError, match="boom"):
+        gguf.convert(path, "tiny", "a" * 64, progress=False)
+    assert debris(cache) == []
+
+    def works(src, out, progress):
+        (out / "config.json").write_text("{}")
+        return {"transformers": "x", "gguf": "y"}
+
+    monkeypatch.setattr(gguf, "_convert_into", works)
+    target = gguf.convert(path, "tiny", "a" * 64, progress=False)
+    assert gguf.is_converted(target)
+    assert debris(cache) == [f"models/{target.name}/config.json",
+                             f"models/{target.name}/{gguf.SOURCE_FILE}"]
