@@ -1,10 +1,11 @@
-"""Codebook health per site: active codes, dead fraction, usage entropy, reconstruction error,
-and the LM-loss increase of the model with codebooks over the original model."""
+"""Codebook health per site: active codes, dead fraction, usage entropy, reconstruction error;
+and the model with codebooks against the original on the same tokens: LM loss, next-token
+accuracy, and each row's loss (for intervals over rows)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -38,12 +39,17 @@ class SiteHealth:
 
 @dataclass(frozen=True)
 class Health:
-    """Per-site health plus the LM loss without and with all codebooks spliced in."""
+    """Per-site health plus the LM loss and next-token accuracy without and with all codebooks
+    spliced in (token means), and each row's mean loss in both (`row_loss_*`, same order)."""
 
     sites: list[SiteHealth]
     loss_original: float
     loss_codebooks: float
     n_tokens: int
+    accuracy_original: float = float("nan")
+    accuracy_codebooks: float = float("nan")
+    row_loss_original: list[float] = field(default_factory=list)
+    row_loss_codebooks: list[float] = field(default_factory=list)
 
     @property
     def loss_increase(self) -> float:
@@ -52,7 +58,10 @@ class Health:
     def to_dict(self) -> dict[str, Any]:
         return {"sites": [s.to_dict() for s in self.sites], "loss_original": self.loss_original,
                 "loss_codebooks": self.loss_codebooks, "loss_increase": self.loss_increase,
-                "n_tokens": self.n_tokens}
+                "accuracy_original": self.accuracy_original,
+                "accuracy_codebooks": self.accuracy_codebooks, "n_tokens": self.n_tokens,
+                "row_loss_original": self.row_loss_original,
+                "row_loss_codebooks": self.row_loss_codebooks}
 
     def table(self) -> str:
         """A plain-text table, one row per site, and the loss line."""
@@ -63,7 +72,8 @@ class Health:
                          f"{s.entropy_bits:>7.2f} {s.relative_error:>8.3f}")
         lines.append(f"LM loss: original {self.loss_original:.4f}, with codebooks "
                      f"{self.loss_codebooks:.4f} (increase {self.loss_increase:+.4f}) over "
-                     f"{self.n_tokens} tokens")
+                     f"{self.n_tokens} tokens; next-token accuracy {self.accuracy_original:.1%}"
+                     f" -> {self.accuracy_codebooks:.1%}")
         return "\n".join(lines)
 
 
@@ -73,6 +83,14 @@ def _entropy_bits(counts: Tensor) -> float:
     return float(-(p * p.log2()).sum())
 
 
+def _row_scores(model: Model, batch: Tensor) -> tuple[Tensor, Tensor]:
+    """Per row: mean next-token cross-entropy and the number of correct top-1 predictions."""
+    logits = model.bridge(batch, return_type="logits")[:, :-1].float()
+    target = batch[:, 1:]
+    loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), target, reduction="none")
+    return loss.mean(-1).double().cpu(), (logits.argmax(-1) == target).sum(-1).double().cpu()
+
+
 @torch.no_grad()
 def health(model: Model, codebooks: Codebooks, tokens: Int[Tensor, "rows seq"],
            batch_size: int = 8) -> Health:
@@ -80,23 +98,26 @@ def health(model: Model, codebooks: Codebooks, tokens: Int[Tensor, "rows seq"],
     codebooks.check_model(model)
     rows = tokens.to(model.device)
     err = {str(s): [0.0, 0.0] for s, _ in codebooks.items()}
-    base = cb = 0.0
-    n = 0
+    rows_base: list[Tensor] = []
+    rows_cb: list[Tensor] = []
+    right_base = right_cb = 0.0
     saved = {str(s): b.counts.clone() for s, b in codebooks.items()}
     try:
         codebooks.reset_counts()
         for i in range(0, len(rows), batch_size):
             batch = rows[i: i + batch_size]
-            weight = batch.shape[0] * (batch.shape[1] - 1)
-            base += float(model.bridge(batch, return_type="loss")) * weight
+            loss, right = _row_scores(model, batch)
+            rows_base.append(loss)
+            right_base += float(right.sum())
             with splice(model, codebooks):
-                cb += float(model.bridge(batch, return_type="loss")) * weight
+                loss, right = _row_scores(model, batch)
+            rows_cb.append(loss)
+            right_cb += float(right.sum())
             for s, book in codebooks.items():
                 x = book.last_input.float()
                 out = book.lookup(book.last_ids).float()
                 err[str(s)][0] += float(((out - x) ** 2).sum())
                 err[str(s)][1] += float((x**2).sum())
-            n += weight
         sites = []
         for s, book in codebooks.items():
             counts = book.counts.reshape(-1)
@@ -112,4 +133,9 @@ def health(model: Model, codebooks: Codebooks, tokens: Int[Tensor, "rows seq"],
         for s, book in codebooks.items():
             book.counts.copy_(saved[str(s)])
             book.last_ids = book.last_input = None
-    return Health(sites, base / max(n, 1), cb / max(n, 1), n)
+    base, cb = torch.cat(rows_base), torch.cat(rows_cb)
+    n = len(rows) * (rows.shape[1] - 1)  # every row has the same length
+    return Health(sites, float(base.mean()), float(cb.mean()), n,
+                  accuracy_original=right_base / max(n, 1),
+                  accuracy_codebooks=right_cb / max(n, 1),
+                  row_loss_original=base.tolist(), row_loss_codebooks=cb.tolist())

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
-from jaxtyping import Bool
 from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
@@ -85,9 +84,10 @@ def mark_tokens(model: Model, texts: Sequence[str], regex: str | None = None,
     tokens, marks = [], []
     for text in texts:
         ids = model.to_tokens(text)[0].cpu()
-        enc = model.tokenizer(text, return_offsets_mapping=True, add_special_tokens=True)
+        # the text's own tokens; the model may prepend a BOS (whatever its tokenizer would do)
+        enc = model.tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
         offsets, enc_ids = list(enc["offset_mapping"]), list(enc["input_ids"])
-        if enc_ids[:1] != ids[:1].tolist():  # the bridge prepends a BOS the tokenizer does not
+        if enc_ids[:1] != ids[:1].tolist():
             offsets, enc_ids = [(0, 0), *offsets], [int(ids[0]), *enc_ids]
         offsets, enc_ids = offsets[: len(ids)], enc_ids[: len(ids)]  # the model truncates
         if enc_ids != ids.tolist():
@@ -123,52 +123,77 @@ def _rank(hits: Tensor, active: Tensor, n_marked: int, top: int, min_active: int
     return [int(i) for i in order[:top] if f1[i] > 0]
 
 
-def _run(model: Model, codebooks: Codebooks, marked: Marked, batch_size: int,
-         ids_seen: dict[str, list[Tensor]], flat_tokens: list[Tensor], marks: list[Tensor]
-         ) -> None:
-    """Run the marked texts with the codebooks in; collect ids, tokens and marks."""
-    with splice(model, codebooks):
-        for start in range(0, len(marked.tokens), batch_size):
-            batch, real = _padded(marked.tokens, start, batch_size)
-            model.bridge(batch.to(model.device), return_type="logits")
-            for s, book in codebooks.items():
-                ids_seen[str(s)].append(book.last_ids.cpu()[real])  # [n, groups, k]
-            flat_tokens.append(batch[real])
-            marks.append(torch.cat(marked.marks[start: start + batch_size]))
+@dataclass
+class CodeUse:
+    """Which codes each real token of some texts activates: `ids[site]` [n, groups, k] with the
+    codebook's (groups, n_codes) in `shapes[site]`, and the flat token ids [n]. Computed once
+    (`code_use`), it ranks any number of marked sets of the same texts (`rank_codes`)."""
+
+    tokens: Tensor
+    ids: dict[str, Tensor]
+    shapes: dict[str, tuple[int, int]]
+    lengths: list[int]
 
 
 @torch.no_grad()
-def search_codes(model: Model, codebooks: Codebooks, marked: Marked, *, top: int = 10,
-                 min_active: int = 3, batch_size: int = 16) -> list[CodeCard]:
-    """Codes of every spliced codebook ranked by F1 against the marked tokens."""
+def code_use(model: Model, codebooks: Codebooks, texts: list[Tensor], *, batch_size: int = 16
+             ) -> CodeUse:
+    """Run token rows `texts` (e.g. `Marked.tokens`) with the codebooks spliced in and keep
+    every real token's codes; the codebooks' usage counts are left as they were."""
     codebooks.check_model(model)
-    flat_tokens: list[Tensor] = []
-    ids_seen: dict[str, list[Tensor]] = {str(s): [] for s, _ in codebooks.items()}
-    marks = []
+    seen: dict[str, list[Tensor]] = {str(s): [] for s, _ in codebooks.items()}
+    flat: list[Tensor] = []
     tracking = [book.track_usage for book in codebooks.values()]
     for book in codebooks.values():
         book.track_usage = False  # searching leaves the usage counts alone
     try:
-        _run(model, codebooks, marked, batch_size, ids_seen, flat_tokens, marks)
+        with splice(model, codebooks):
+            for start in range(0, len(texts), batch_size):
+                batch, real = _padded(texts, start, batch_size)
+                model.bridge(batch.to(model.device), return_type="logits")
+                for s, book in codebooks.items():
+                    seen[str(s)].append(book.last_ids.cpu()[real])  # [n, groups, k]
+                flat.append(batch[real])
     finally:
         for book, flag in zip(codebooks.values(), tracking):
             book.track_usage = flag
-    mark = torch.cat(marks)
-    tok = torch.cat(flat_tokens)
+            book.last_ids = book.last_input = None
+    return CodeUse(torch.cat(flat), {k: torch.cat(v) for k, v in seen.items()},
+                   {str(s): (b.groups, b.n_codes) for s, b in codebooks.items()},
+                   [len(t) for t in texts])
+
+
+def _flat_marks(marked: Marked, lengths: list[int]) -> Tensor:
+    if [len(m) for m in marked.marks] != lengths:
+        raise InterpError("the marked texts are not the texts these codes were computed on")
+    return torch.cat(marked.marks)
+
+
+def rank_codes(model: Model, use: CodeUse, marked: Marked, *, top: int = 10,
+               min_active: int = 3) -> list[CodeCard]:
+    """Codes of every codebook in `use` ranked by F1 against the marks of the same texts."""
+    mark = _flat_marks(marked, use.lengths)
     cards: list[CodeCard] = []
-    for s, book in codebooks.items():
-        ids = torch.cat(ids_seen[str(s)])  # [n, groups, k]
-        flat = ids + torch.arange(book.groups).view(1, -1, 1) * book.n_codes
-        n_units = book.groups * book.n_codes
+    for s, ids in use.ids.items():
+        groups, n_codes = use.shapes[s]
+        flat = ids + torch.arange(groups).view(1, -1, 1) * n_codes
+        n_units = groups * n_codes
         active = torch.bincount(flat.reshape(-1), minlength=n_units).float()
         hits = torch.bincount(flat[mark].reshape(-1), minlength=n_units).float()
         for unit in _rank(hits, active, int(mark.sum()), top, min_active):
-            g, code = divmod(unit, book.n_codes)
+            g, code = divmod(unit, n_codes)
             where = (ids[:, g] == code).any(-1)
-            name = f"{s}/h{g}#{code}" if book.groups > 1 else f"{s}#{code}"
+            name = f"{s}/h{g}#{code}" if groups > 1 else f"{s}#{code}"
             cards.append(_card(model, name, marked, hits[unit], active[unit], int(mark.sum()),
-                               Counter(tok[where].tolist())))
+                               Counter(use.tokens[where].tolist())))
     return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
+
+
+def search_codes(model: Model, codebooks: Codebooks, marked: Marked, *, top: int = 10,
+                 min_active: int = 3, batch_size: int = 16) -> list[CodeCard]:
+    """Codes of every spliced codebook ranked by F1 against the marked tokens."""
+    use = code_use(model, codebooks, marked.tokens, batch_size=batch_size)
+    return rank_codes(model, use, marked, top=top, min_active=min_active)
 
 
 def _card(model: Model, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_marked: int,
@@ -180,30 +205,54 @@ def _card(model: Model, unit: str, marked: Marked, hit: Tensor, act: Tensor, n_m
                     n_marked=n_marked, top_tokens=tops)
 
 
+@dataclass
+class NeuronUse:
+    """Where each MLP neuron is on (activation above `threshold` x its maximum over the same
+    texts): `on[layer]` [n, d_mlp] bool, with the flat token ids [n]."""
+
+    tokens: Tensor
+    on: dict[int, Tensor]
+    lengths: list[int]
+
+
 @torch.no_grad()
+def neuron_use(model: Model, texts: list[Tensor], layers: Sequence[int] | None = None, *,
+               threshold: float = 0.5, batch_size: int = 16) -> NeuronUse:
+    """Binarise every MLP neuron (mlp_post) of `layers` (None: all) on token rows `texts`."""
+    from interp.hooks import capture
+
+    layers = list(range(model.facts.n_layers)) if layers is None else list(layers)
+    names = [model.hook_name("mlp_post", layer) for layer in layers]
+    acts = capture(model, names, texts, batch_size=batch_size)
+    on: dict[int, Tensor] = {}
+    n = sum(len(t) for t in texts)
+    for layer, name in zip(layers, names):
+        x = acts.flat(name).float()  # [n, d_mlp]
+        if len(x) != n:
+            raise InterpError("captured activations do not line up with the marked tokens")
+        on[layer] = x > threshold * x.max(0).values.clamp_min(1e-6)
+    return NeuronUse(torch.cat(texts), on, [len(t) for t in texts])
+
+
+def rank_neurons(model: Model, use: NeuronUse, marked: Marked, *, top: int = 10,
+                 min_active: int = 3) -> list[CodeCard]:
+    """MLP neurons of `use` ranked by F1 against the marks of the same texts."""
+    mark = _flat_marks(marked, use.lengths)
+    cards = []
+    for layer, on in use.on.items():
+        act = on.sum(0).float()
+        hit = on[mark].sum(0).float()
+        for unit in _rank(hit, act, int(mark.sum()), top, min_active):
+            counts = Counter(use.tokens[on[:, unit]].tolist())
+            cards.append(_card(model, f"{layer}:mlp_post#{unit}", marked, hit[unit], act[unit],
+                               int(mark.sum()), counts))
+    return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
+
+
 def search_neurons(model: Model, marked: Marked, layers: Sequence[int] | None = None, *,
                    threshold: float = 0.5, top: int = 10, min_active: int = 3,
                    batch_size: int = 16) -> list[CodeCard]:
     """MLP neurons (mlp_post) ranked the same way; a neuron is active on a token when its
     activation exceeds `threshold` x its maximum over these texts."""
-    from interp.hooks import capture
-
-    layers = list(range(model.facts.n_layers)) if layers is None else list(layers)
-    names = [model.hook_name("mlp_post", layer) for layer in layers]
-    acts = capture(model, names, marked.tokens, batch_size=batch_size)
-    mark = torch.cat(marked.marks)
-    tok = torch.cat(marked.tokens)
-    cards = []
-    for layer, name in zip(layers, names):
-        x = acts.flat(name).float()  # [n, d_mlp]
-        if len(x) != len(mark):
-            raise InterpError("captured activations do not line up with the marked tokens")
-        on: Bool[Tensor, "n d_mlp"] = x > threshold * x.max(0).values.clamp_min(1e-6)
-        act = on.sum(0).float()
-        hit = on[mark].sum(0).float()
-        for unit in _rank(hit, act, int(mark.sum()), top, min_active):
-            counts = Counter(tok[on[:, unit]].tolist())
-            cards.append(_card(model, f"{layer}:mlp_post#{unit}", marked, hit[unit], act[unit],
-                               int(mark.sum()), counts))
-    return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
-
+    use = neuron_use(model, marked.tokens, layers, threshold=threshold, batch_size=batch_size)
+    return rank_neurons(model, use, marked, top=top, min_active=min_active)

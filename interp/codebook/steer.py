@@ -34,6 +34,8 @@ class CodeSteer:
     mode "slot": the code takes the `strength` least similar of the k slots (1..k; k makes
     it the only code). mode "add": the output gets `strength` x the code vector added.
     positions: "all", "last", an int, a list or a slice (see interp.hooks.positions).
+    rows: the batch rows it applies to (None: every row), so that one batch can hold several
+    arms (unsteered rows, target codes, control codes) of the same prompt.
     """
 
     site: str | CodebookSite
@@ -42,11 +44,13 @@ class CodeSteer:
     strength: float = 1
     group: int = 0
     positions: PositionSpec = "all"
+    rows: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         site = CodebookSite.parse(self.site)
         head = f"/h{self.group}" if self.group or site.site == "attn_z" else ""
-        return f"{site}{head}#{self.code} {self.mode}={self.strength:g}"
+        where = "" if self.rows is None else f" rows={','.join(map(str, self.rows))}"
+        return f"{site}{head}#{self.code} {self.mode}={self.strength:g}{where}"
 
     @classmethod
     def parse(cls, unit: str, mode: str = "slot", strength: float = 1,
@@ -77,6 +81,10 @@ def _validate(codebooks: Codebooks, spec: CodeSteer) -> tuple[Any, Any]:
     if not 0 <= spec.group < book.groups:
         raise InterpError(f"group (head) {spec.group!r} out of range; valid: "
                           f"0..{book.groups - 1}")
+    if spec.rows is not None and (not spec.rows or any(
+            isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in spec.rows)):
+        raise InterpError(f"rows {spec.rows!r} must be a non-empty tuple of batch row indices "
+                          ">= 0, or None for every row")
     if spec.mode == "slot" and (int(spec.strength) != spec.strength
                                 or not 1 <= spec.strength <= book.k):
         raise InterpError(f"slot strength {spec.strength!r} must be an integer in 1..{book.k} "
@@ -104,9 +112,17 @@ def activate(model: Model, codebooks: Codebooks, *steers: CodeSteer) -> Iterator
         yield
 
 
-def _where(tracker: Any, positions: Any, t: Tensor) -> Tensor:
+def _where(spec: CodeSteer, tracker: Any, positions: Any, t: Tensor) -> Tensor:
+    """[batch, pos] bool: where `spec` is active in this call."""
     b, p = t.shape[0], t.shape[1]
-    return positions.select(tracker.positions(b, p, t.device))
+    where = positions.select(tracker.positions(b, p, t.device))
+    if spec.rows is None:
+        return where
+    if max(spec.rows) >= b:
+        raise InterpError(f"code steering rows {spec.rows} do not exist in a batch of {b}")
+    keep = torch.zeros(b, dtype=torch.bool, device=t.device)
+    keep[list(spec.rows)] = True
+    return where & keep[:, None]
 
 
 def _slot_hook(spec: CodeSteer, book: Any, positions: Any, tracker: Any) -> Any:
@@ -115,7 +131,7 @@ def _slot_hook(spec: CodeSteer, book: Any, positions: Any, tracker: Any) -> Any:
     def hook(module: Any, args: Any, ids: Tensor) -> Tensor:
         if ids.dim() < 4:  # not a [batch, pos, groups, k] call (e.g. a direct codebook call)
             return ids
-        where = _where(tracker, positions, ids)
+        where = _where(spec, tracker, positions, ids)
         out = ids.clone()
         block = out[:, :, spec.group, book.k - n:]
         out[:, :, spec.group, book.k - n:] = torch.where(
@@ -130,7 +146,7 @@ def _add_hook(spec: CodeSteer, book: Any, positions: Any, tracker: Any) -> Any:
         out, ids = result
         if out.dim() < 4:
             return result
-        where = _where(tracker, positions, out)
+        where = _where(spec, tracker, positions, out)
         vec = book.codes[spec.group, spec.code].detach().to(out.dtype)
         delta = torch.zeros_like(out)
         delta[:, :, spec.group] = spec.strength * vec

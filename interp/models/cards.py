@@ -2,7 +2,8 @@
 
 The cards are JSON files in package data `interp.data/model-cards/<name>.json`, written by
 `experiments/model_cards.py` (rerun it to refresh them). `load_card` reads one;
-`card_lines` renders a compact human-readable summary; `model_info` gathers a model's facts,
+`card_lines` renders a compact human-readable summary, `cards_table` a markdown table of
+several cards (the docs' "Real models" page); `model_info` gathers a model's facts,
 fingerprint, sites and card (`interp info`).
 """
 
@@ -67,6 +68,43 @@ def card_lines(card: dict[str, Any]) -> list[str]:
         lines.append(f"greater-than ({gt['n_prompts']} prompts): P(>t) - P(<t) "
                      f"{gt['prob_diff']:.3f}, share P(>=t) > P(<t) {gt['share_ge_gt_lt']:.2f}")
     return lines
+
+
+def cards_table(names: list[str]) -> str:
+    """A markdown table of the named models' committed cards: held-out loss (with its
+    interval), IOI and greater-than on many prompts, and each behaviour check's verdict."""
+    cards = [card for name in names if (card := load_card(name)) is not None]
+    rows = [("held-out loss, prose / code (nats per token)",
+             lambda c: f"{c['heldout_loss']['prose']['loss']:.3f} / "
+                       f"{c['heldout_loss']['code']['loss']:.3f}"),
+            ("held-out loss, all 257 documents (95 % CI)",
+             lambda c: "{:.3f} ({:.3f} to {:.3f})".format(
+                 c["heldout_loss"]["overall"]["loss"], *c["heldout_loss"]["overall"]["ci95"])),
+            ("IOI: accuracy, mean logit diff (prompts)",
+             lambda c: f"{c['tasks']['ioi']['accuracy']:.2f}, "
+                       f"{c['tasks']['ioi']['mean_logit_diff']:.2f} "
+                       f"({c['tasks']['ioi']['n_prompts']})"),
+            ("greater-than: P(>t) - P(<t) (prompts)",
+             lambda c: f"{c['tasks']['greater_than']['prob_diff']:.3f} "
+                       f"({c['tasks']['greater_than']['n_prompts']})")]
+    checks = sorted({ch["name"] for c in cards for ch in c.get("checks", [])},
+                    key=lambda n: min(i for c in cards for i, ch in enumerate(c["checks"])
+                                      if ch["name"] == n))
+
+    def verdict(card: dict[str, Any], name: str) -> str:
+        found = [ch for ch in card.get("checks", []) if ch["name"] == name]
+        if not found:
+            return "not run"
+        lines = [t.strip() for t in found[0].get("continuation", "").splitlines()]
+        text = next((t for t in lines if t), "").replace("|", "/")  # its first non-empty line
+        return f"{'pass' if found[0]['pass'] else 'FAIL'}: \"{text[:40]}\""
+
+    lines = ["| | " + " | ".join(c["name"] for c in cards) + " |",
+             "|---|" + "---|" * len(cards)]
+    lines += [f"| {label} | " + " | ".join(fn(c) for c in cards) + " |" for label, fn in rows]
+    lines += [f"| check `{name}` | " + " | ".join(verdict(c, name) for c in cards) + " |"
+              for name in checks]
+    return "\n".join(lines)
 
 
 def model_info(model: Model | ModelOptions | str, layer: int | None = None) -> dict[str, Any]:

