@@ -11,7 +11,8 @@ from interp_cli.options import command, model_command, model_from, options_from
 
 from interp.options import CodebookSearchOptions, CodebookSteerOptions, CodebookTrainOptions
 
-TEXTS = "{what}, one document per line (default: generated stories)"
+TEXTS = ("{what}, one document per line (default: the model's default corpus: generated "
+         "stories for a bundled toy model, the committed real text (python-docs) otherwise)")
 
 
 def _on(flag: bool) -> str:
