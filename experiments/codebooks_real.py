@@ -10,8 +10,8 @@ experiments/inputs/neutral_prompts.json. Text: the committed python-docs corpus,
 for training, held-out split (every tenth document) for everything measured.
 
 1. Train: one `Codebooks` over all sites, finetuned together (as in the paper) with
-   `interp codebook train`'s defaults (the paper's choices; the model frozen; the settings
-   are in the inputs).
+   `interp codebook train`'s defaults (the paper's choices; the model frozen) except half its
+   steps (the settings are in the inputs).
 2. Cost: `health` on held-out rows, with all codebooks spliced in and with each alone: the
    next-token loss and accuracy of the model without and with them on the same tokens; the
    loss increase with a 95 % percentile bootstrap interval over rows (paired); code

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+from interp.options import CodebookSearchOptions
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -169,8 +170,8 @@ def _flat_marks(marked: Marked, lengths: list[int]) -> Tensor:
     return torch.cat(marked.marks)
 
 
-def rank_codes(model: Model, use: CodeUse, marked: Marked, *, top: int = 10,
-               min_active: int = 3) -> list[CodeCard]:
+def rank_codes(model: Model, use: CodeUse, marked: Marked, *, top: int = CodebookSearchOptions.top,
+               min_active: int = CodebookSearchOptions.min_active) -> list[CodeCard]:
     """Codes of every codebook in `use` ranked by F1 against the marks of the same texts."""
     mark = _flat_marks(marked, use.lengths)
     cards: list[CodeCard] = []
@@ -189,8 +190,10 @@ def rank_codes(model: Model, use: CodeUse, marked: Marked, *, top: int = 10,
     return sorted(cards, key=lambda c: (c.f1, c.precision), reverse=True)[:top]
 
 
-def search_codes(model: Model, codebooks: Codebooks, marked: Marked, *, top: int = 10,
-                 min_active: int = 3, batch_size: int = 16) -> list[CodeCard]:
+def search_codes(model: Model, codebooks: Codebooks, marked: Marked, *,
+                 top: int = CodebookSearchOptions.top,
+                 min_active: int = CodebookSearchOptions.min_active, batch_size: int = 16,
+                 ) -> list[CodeCard]:
     """Codes of every spliced codebook ranked by F1 against the marked tokens."""
     use = code_use(model, codebooks, marked.tokens, batch_size=batch_size)
     return rank_codes(model, use, marked, top=top, min_active=min_active)
@@ -234,8 +237,9 @@ def neuron_use(model: Model, texts: list[Tensor], layers: Sequence[int] | None =
     return NeuronUse(torch.cat(texts), on, [len(t) for t in texts])
 
 
-def rank_neurons(model: Model, use: NeuronUse, marked: Marked, *, top: int = 10,
-                 min_active: int = 3) -> list[CodeCard]:
+def rank_neurons(model: Model, use: NeuronUse, marked: Marked, *,
+                 top: int = CodebookSearchOptions.top,
+                 min_active: int = CodebookSearchOptions.min_active) -> list[CodeCard]:
     """MLP neurons of `use` ranked by F1 against the marks of the same texts."""
     mark = _flat_marks(marked, use.lengths)
     cards = []
@@ -250,7 +254,8 @@ def rank_neurons(model: Model, use: NeuronUse, marked: Marked, *, top: int = 10,
 
 
 def search_neurons(model: Model, marked: Marked, layers: Sequence[int] | None = None, *,
-                   threshold: float = 0.5, top: int = 10, min_active: int = 3,
+                   threshold: float = 0.5, top: int = CodebookSearchOptions.top,
+                   min_active: int = CodebookSearchOptions.min_active,
                    batch_size: int = 16) -> list[CodeCard]:
     """MLP neurons (mlp_post) ranked the same way; a neuron is active on a token when its
     activation exceeds `threshold` x its maximum over these texts."""

@@ -18,8 +18,10 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, CodebookSite, splice
 from interp.errors import InterpError, choices_error
+from interp.hooks.modules import ModuleHooks
 from interp.hooks.positions import PositionSpec, parse_positions
 from interp.hooks.tracker import tracker_for
+from interp.options import CodebookSteerOptions
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -104,11 +106,11 @@ def activate(model: Model, codebooks: Codebooks, *steers: CodeSteer) -> Iterator
     with ExitStack() as stack:
         tracker.acquire()
         stack.callback(tracker.release)
+        hooks = stack.enter_context(ModuleHooks())  # on the codebook modules, not hook points
         for spec, book, positions in checked:
             fn = _slot_hook if spec.mode == "slot" else _add_hook
             target = book.hook_ids if spec.mode == "slot" else book
-            handle = target.register_forward_hook(fn(spec, book, positions, tracker))
-            stack.callback(handle.remove)
+            hooks.post(target, fn(spec, book, positions, tracker))
         yield
 
 
@@ -157,9 +159,12 @@ def _add_hook(spec: CodeSteer, book: Any, positions: Any, tracker: Any) -> Any:
 
 def steer_codes(
     model: Model, codebooks: Codebooks, prompt: str, steers: CodeSteer | Sequence[CodeSteer],
-    n_samples: int = 50, *, concept: str | Sequence[str] | None = None,
-    max_new_tokens: int = 30, temperature: float = 1.0, seed: int = 0, batch_size: int = 64,
-    use_cache: bool = True, confidence: float = 0.95,
+    n_samples: int = CodebookSteerOptions.n_samples, *,
+    concept: str | Sequence[str] | None = None,
+    max_new_tokens: int = CodebookSteerOptions.max_new_tokens,
+    temperature: float = CodebookSteerOptions.temperature,
+    seed: int = CodebookSteerOptions.seed, batch_size: int = 64, use_cache: bool = True,
+    confidence: float = 0.95,
 ) -> Any:
     """Sample `n_samples` continuations with the codebooks spliced in, without (baseline) and
     with the code activation, from the same seed; returns an interp.steer.SteerResult (rates
