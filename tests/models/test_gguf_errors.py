@@ -163,3 +163,26 @@ def test_a_conversion_is_put_in_place_whole_or_not_at_all(cache, tmp_path, monke
     assert gguf.is_converted(target)
     assert debris(cache) == [f"models/{target.name}/config.json",
                              f"models/{target.name}/{gguf.SOURCE_FILE}"]
+
+
+@pytest.mark.parametrize("case", ["not a gguf", "missing", "rwkv6", "unwritable cache"])
+def test_every_bad_file_is_one_line_and_exit_2_in_the_cli(case, tmp_path):
+    cache = tmp_path / "cache"
+    if case == "not a gguf":
+        path, expect = tmp_path / "notes.gguf", "is not a GGUF file"
+        path.write_text("hello, not a model\n")
+    elif case == "missing":
+        path, expect = tmp_path / "absent.gguf", "does not exist"
+    elif case == "rwkv6":
+        path, expect = tiny_gguf(tmp_path / "rwkv.gguf", "rwkv6"), "transformers cannot read"
+    else:
+        (tmp_path / "a-file").write_text("")
+        cache = tmp_path / "a-file" / "cache"
+        path, expect = tiny_gguf(tmp_path / "llama.gguf", "llama"), "is not writable"
+    result = run_cli("info", "--model", str(path), env_cache=cache)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expect in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    if case != "unwritable cache":  # there, the cache cannot even be made
+        assert debris(cache) == []
