@@ -1,6 +1,7 @@
 """Parse code with tree-sitter (PyPI grammar wheels) into a plain `Node` tree, after the
 AST-Probe preprocessing: comments and docstrings removed, blank lines dropped, and every
-string literal kept as one leaf (its inner nodes discarded).
+string literal kept as one leaf (its inner nodes discarded). A backslash line continuation
+is not a leaf (`DROPPED_TYPES`).
 
 Offsets in `Node` are character offsets into the preprocessed code (tree-sitter counts
 bytes; they are converted), so they line up with a fast tokenizer's offset mapping.
@@ -147,8 +148,17 @@ def _error_where(root: Any, data: bytes) -> str:
     return "syntax error"
 
 
+#: Node types that are layout, not syntax: never a leaf. A backslash line continuation is an
+#: "extra" node of the Python grammar that tree-sitter hangs inside whatever expression it
+#: interrupts; kept, it would be a leaf the same code without it does not have.
+DROPPED_TYPES = frozenset({"line_continuation"})
+
+
 def _convert(node: Any, char_at: list[int] | None) -> Node | None:
-    """tree-sitter node -> Node; zero-width leaves and nodes left without leaves are dropped."""
+    """tree-sitter node -> Node; zero-width leaves, line continuations and nodes left without
+    leaves are dropped."""
+    if node.type in DROPPED_TYPES:
+        return None
     start, end = node.start_byte, node.end_byte
     if char_at is not None:
         start, end = char_at[start], char_at[end]

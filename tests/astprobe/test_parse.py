@@ -95,3 +95,23 @@ def test_unsupported_language():
 def test_missing_grammar_wheel_is_a_clear_error():
     with pytest.raises(InterpError, match="pip install tree-sitter tree-sitter-go"):
         get_parser("go")
+
+
+def test_line_continuation_is_not_a_leaf():
+    """A backslash continuation changes the layout only: the same leaves and (d, c, u) as the
+    code written on one line (before the fix it was an extra `line_continuation` leaf)."""
+    from interp.astprobe.tree import encode
+
+    joined = "def f(a, b):\n    if a and b:\n        x = a + b\n    return x\n"
+    continued = ("def f(a, b):\n    if a and \\\n            b:\n        x = a + \\\n"
+                 "            b\n    return \\\n        x\n")
+    p, q = parse(joined), parse(continued)
+    assert q.code.count("\\") == 3
+    assert q.leaf_texts() == p.leaf_texts()
+    assert "\\" not in "".join(q.leaf_texts())
+    assert [leaf.type for leaf in q.leaves] == [leaf.type for leaf in p.leaves]
+    assert q.tree_signature() == p.tree_signature()
+    e, f = encode(p.tree), encode(q.tree)
+    assert (f.d, f.c, f.u) == (e.d, e.c, e.u)
+    # hand-checked: `return x` is a two-leaf node (d = 1), not three leaves with the `\`
+    assert e.c[-1] == "return_statement" and e.d[-1] == 1
