@@ -88,7 +88,8 @@ def probe_row(reps: dict[str, LeafReps], samples: dict[str, list[Sample]], vocab
     val = tree_scores([s.gold for s in samples["val"]], val_pred)
     test = tree_scores([s.gold for s in samples["test"]], test_pred)
     scores = {"row": row, "val_f1": val["f1"], "best_epoch": res.best_epoch,
-              "epochs_run": len(res.history), **test}
+              "epochs_run": len(res.history), "val_task_loss": res.best_val_loss,
+              "orth_penalty": res.best.get("orth_penalty"), **test}
     return scores, res, test_pred
 
 

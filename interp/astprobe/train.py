@@ -4,6 +4,13 @@ Training follows the reference: Adam (lr 1e-3), minibatches of snippets, the lea
 tenfold when the validation loss does not improve (ReduceLROnPlateau, patience 0), stopping
 after `patience` epochs without improvement, and the best-validation-loss weights kept.
 Minibatches group snippets of similar length (less padding), in a seeded random order.
+
+The training step minimises the task loss (ranking hinge + CE(c) + CE(u)) plus the
+orthogonality penalty; the validation loss that drives the learning-rate cuts, early stopping
+and the choice of weights is the **task loss alone**, as in the reference (its
+`run_probing_eval` applies the criterion without the penalty). The history reports the two
+separately: `train_loss` (what was minimised), `train_task_loss`, `val_task_loss` and
+`orth_penalty` (||B^T B - I||_F^2 at the end of the epoch, before the factor `orth`).
 """
 
 from __future__ import annotations
@@ -85,15 +92,28 @@ class TrainResult:
     probe: ASTProbe
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
+    #: validation task loss (no orthogonality penalty) of the kept weights
     best_val_loss: float = float("inf")
 
+    @property
+    def best(self) -> dict[str, float]:
+        """The history entry of the kept (best-validation) epoch ({} before training)."""
+        return self.history[self.best_epoch - 1] if self.best_epoch else {}
 
-def _eval_loss(probe: ASTProbe, batches: list[Batch], orth: float, device: Any) -> float:
+
+def task_loss(parts: dict[str, float]) -> float:
+    """The task part of `probe_loss`'s parts: ranking hinge + CE(c) + CE(u)."""
+    return parts["rank"] + parts["c"] + parts["u"]
+
+
+def eval_task_loss(probe: ASTProbe, batches: list[Batch], device: Any = "cpu") -> float:
+    """Mean task loss over the snippets of `batches` (each batch weighted by its size), without
+    the orthogonality penalty: the validation loss of training."""
     total, weight = 0.0, 0
     with torch.no_grad():
         for b in batches:
-            loss, _ = probe_loss(probe, *_args(b.to(device)), orth=orth)
-            total += float(loss) * len(b.index)
+            _, parts = probe_loss(probe, *_args(b.to(device)), orth=0.0)
+            total += task_loss(parts) * len(b.index)
             weight += len(b.index)
     return total / max(1, weight)
 
@@ -143,17 +163,22 @@ def _train(train_x: Sequence[Tensor], train_samples: Sequence[Sample], val_x: Se
     for epoch in range(1, epochs + 1):
         probe.train()
         rng.shuffle(train_b)
-        run = 0.0
+        run, run_task = 0.0, 0.0
         for b in train_b:
-            loss, _ = probe_loss(probe, *_args(b.to(device)), orth=orth)
+            loss, parts = probe_loss(probe, *_args(b.to(device)), orth=orth)
             opt.zero_grad()
             loss.backward()
             opt.step()
             run += float(loss.detach())
+            run_task += task_loss(parts)
         probe.eval()
-        val = _eval_loss(probe, val_b, orth, device)
+        val = eval_task_loss(probe, val_b, device)
         sched.step(val)
-        result.history.append({"epoch": epoch, "train_loss": run / len(train_b), "val_loss": val,
+        with torch.no_grad():
+            pen = float(probe.orthogonality())
+        result.history.append({"epoch": epoch, "train_loss": run / len(train_b),
+                               "train_task_loss": run_task / len(train_b),
+                               "val_task_loss": val, "orth_penalty": pen,
                                "lr": opt.param_groups[0]["lr"]})
         if val < result.best_val_loss:
             result.best_val_loss, result.best_epoch, bad = val, epoch, 0

@@ -91,3 +91,34 @@ def test_bad_rank_and_empty_splits(planted_samples):
         train_probe(xs, s["train"][:4], xs, s["train"][:4], vocab, rank=17)
     with pytest.raises(InterpError, match="at least one"):
         train_probe(xs, s["train"][:4], [], [], vocab, rank=4)
+
+
+def test_validation_loss_is_the_task_loss_without_the_penalty(planted_samples):
+    """The history holds the task loss and the orthogonality penalty apart; selection and early
+    stopping use the task loss, recomputed here batch by batch with the penalty switched off."""
+    from interp.astprobe.train import make_batches
+
+    s = planted_samples
+    vocab = Vocab.from_samples(s["train"])
+    xs = {k: planted_reps(v, vocab, dim=32, k_walk=12, k_u=4, seed=i)
+          for i, (k, v) in enumerate(s.items())}
+    res = train_probe(xs["train"], s["train"], xs["val"], s["val"], vocab, rank=24, lr=1e-2,
+                      epochs=4, patience=4, batch_size=16, orth=5.0)
+    assert len(res.history) == 4
+    for h in res.history:
+        assert set(h) >= {"train_loss", "train_task_loss", "val_task_loss", "orth_penalty"}
+    # rank 24 of 32 from a uniform init: B is far from an isometry, so the penalty is not 0
+    assert res.best["orth_penalty"] > 0.1
+    assert res.best["orth_penalty"] == pytest.approx(res.probe.orthogonality().item(), rel=1e-5)
+    total, task, n = 0.0, 0.0, 0
+    with torch.no_grad():
+        for b in make_batches(xs["val"], s["val"], vocab, 16):  # the batches of training
+            loss0, _ = probe_loss(res.probe, b.x, b.d, b.c, b.u, b.lengths, orth=0.0)
+            loss5, _ = probe_loss(res.probe, b.x, b.d, b.c, b.u, b.lengths, orth=5.0)
+            task += loss0.item() * len(b.index)
+            total += loss5.item() * len(b.index)
+            n += len(b.index)
+    assert res.best_val_loss == pytest.approx(task / n, rel=1e-6)
+    assert res.best["val_task_loss"] == res.best_val_loss
+    assert total / n - task / n == pytest.approx(5.0 * res.best["orth_penalty"], rel=1e-4)
+    assert res.best_val_loss == min(h["val_task_loss"] for h in res.history)
