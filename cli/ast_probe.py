@@ -33,6 +33,9 @@ def add_parser(subparsers) -> None:
     add("--seed", type=int, help="random seed")
     add("--no-random-baseline", dest="random_baseline", action="store_false",
         help="skip the randomly initialised model")
+    add("--random-embeddings", choices=("kept", "fresh"),
+        help="the random-init baseline keeps the model's input embeddings (kept, the paper's "
+        "baseline) or re-initialises them too (fresh)")
     add("--examples", type=int, help="test trees drawn")
     add("--cache", help="cache directory for leaf representations (default OUT/cache)")
     add("--out", required=True, help="output directory")

@@ -241,7 +241,9 @@ class AstProbeOptions:
     library, Python only; or a CodeSearchNet directory), snippets per split, rows probed (None:
     all; row 0, the embeddings, always), the probe's rank and the ranks swept at the best layer,
     its training (epochs, lr, early-stopping patience, snippets per minibatch, seed), the
-    randomly initialised baseline, test trees drawn, and the cache (None: OUT/cache)."""
+    randomly initialised baseline (and whether it keeps the model's input embeddings, "kept"
+    as the paper, or draws new ones, "fresh"), test trees drawn, and the cache (None:
+    OUT/cache)."""
 
     language: str = "python"
     data: str = "stdlib"
@@ -257,6 +259,7 @@ class AstProbeOptions:
     batch_size: int = 32
     seed: int = 0
     random_baseline: bool = True
+    random_embeddings: str = "kept"
     examples: int = 4
     cache: str | None = None
 

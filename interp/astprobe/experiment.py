@@ -14,7 +14,7 @@ from interp.astprobe.metrics import tree_scores
 from interp.astprobe.reps import LeafReps, leaf_representations
 from interp.astprobe.train import TrainResult, Vocab, predict_trees, train_probe
 from interp.astprobe.tree import to_brackets
-from interp.errors import InterpError, range_error
+from interp.errors import InterpError, choices_error, range_error
 from interp.options import AstProbeOptions
 from interp.progress import say
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from interp.models.model import Model
 
 SPLITS = ("train", "val", "test")
+#: The random-init baseline's input embeddings: the model's ("kept", the paper) or new ones.
+RANDOM_EMBEDDINGS = ("kept", "fresh")
 
 
 @dataclass
@@ -110,13 +112,17 @@ def run_experiment(
     model: Model, splits: dict[str, Sequence[str]], *, language: str = "python",
     layers: Sequence[int] | None = None, cfg: ProbeConfig | None = None,
     ranks: Sequence[int] = (8, 16, 32, 64, 128), random_baseline: bool = True,
-    random_model: Model | None = None, cache_dir: str | None = None, batch_size: int = 16,
-    n_examples: int = 4, progress: bool = True, tokenizer: Any = None,
+    random_embeddings: str = "kept", random_model: Model | None = None,
+    cache_dir: str | None = None, batch_size: int = 16, n_examples: int = 4,
+    progress: bool = True, tokenizer: Any = None,
 ) -> dict[str, Any]:
     """Per-layer probes on `model` (+ random-init copy) and a rank sweep; a JSON-ready dict.
 
     `model` is an `interp.Model`, or a Hugging Face model (encoder or decoder) together with
-    its fast `tokenizer`."""
+    its fast `tokenizer`. The random-init baseline keeps `model`'s input embeddings
+    (`random_embeddings="kept"`, the paper's baseline) or re-initialises them too ("fresh")."""
+    if random_embeddings not in RANDOM_EMBEDDINGS:
+        raise choices_error("random_embeddings", random_embeddings, RANDOM_EMBEDDINGS)
     cfg = cfg or ProbeConfig()
     samples, skipped = prepare_samples(model, splits, language, tokenizer=tokenizer)
     vocab = Vocab.from_samples(samples["train"])
@@ -143,7 +149,8 @@ def run_experiment(
     best_scores, _, test_pred = probe_row(reps, samples, vocab, best, cfg)
     random_rows, random_fp = None, None
     if random_baseline:
-        rnd = random_model if random_model is not None else _random(model, cfg.seed)
+        rnd = random_model if random_model is not None else _random(
+            model, cfg.seed, random_embeddings == "kept")
         random_fp = getattr(rnd, "fingerprint", None)
         random_rows, _, _ = sweep(rnd, "random-init")
     d_model = int(reps["train"].layers[0].shape[1])
@@ -173,12 +180,13 @@ def run_experiment(
         "per_layer": per_layer, "best_layer": best,
         "embedding_baseline": next((s for s in per_layer if s["row"] == 0), None),
         "random_init": random_rows, "random_init_fingerprint": random_fp,
+        "random_init_embeddings": random_embeddings if random_baseline else None,
         "rank_sweep": rank_sweep, "best_label_recall": best_scores["label_recall"],
         "best_label_count": best_scores["label_count"], "examples": examples,
     }
 
 
-def _random(model: Model, seed: int) -> Any:
+def _random(model: Model, seed: int, keep_embeddings: bool) -> Any:
     from interp.astprobe.baseline import random_init_model
 
-    return random_init_model(model, seed=seed)
+    return random_init_model(model, seed=seed, keep_embeddings=keep_embeddings)

@@ -123,7 +123,8 @@ def ast_probe_report(
                       device="cpu" if model.device.type == "mps" else str(model.device))
     results = run_experiment(
         model, splits, language=o.language, layers=o.layers, cfg=cfg, ranks=o.ranks,
-        random_baseline=o.random_baseline, n_examples=o.examples,
+        random_baseline=o.random_baseline, random_embeddings=o.random_embeddings,
+        n_examples=o.examples,
         cache_dir=o.cache or str(Path(out) / "cache"))
     results["data"] = o.data
     return results, write_report(results, out)

@@ -175,3 +175,58 @@ def test_cli_runs_and_reports_bad_input(tiny_model_dirs, tmp_path, capsys):
     assert "best layer" in printed and "random-init F1" in printed
     res = json.loads((out / "results.json").read_text())
     assert res["n_snippets"] == {"train": 24, "val": 8, "test": 8} and res["data"] == str(data)
+
+
+def _weights(hf) -> dict[str, torch.Tensor]:
+    return {k.replace("._original_component", ""): v for k, v in hf.state_dict().items()}
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_random_init_baseline_keeps_the_embeddings(loaded, arch):
+    """The paper's baseline: blocks re-initialised, input embeddings (and GPT-2's learned
+    positions) the trained model's, so row 0 is the same and row 1 is not; "fresh" (the old
+    baseline) re-initialises the embeddings too."""
+    from interp.astprobe.baseline import random_init_model
+
+    model = loaded(arch)
+    kept = random_init_model(model, seed=3)
+    fresh = random_init_model(model, seed=3, keep_embeddings=False)
+    w, k, f = _weights(model.hf_model), _weights(kept.hf_model), _weights(fresh.hf_model)
+    emb = {"llama": ["model.embed_tokens.weight"],
+           "gpt2": ["transformer.wte.weight", "transformer.wpe.weight"]}[arch]
+    block = {"llama": "model.layers.0.mlp.up_proj.weight",
+             "gpt2": "transformer.h.0.mlp.c_fc.weight"}[arch]
+    for name in emb:
+        assert torch.equal(k[name], w[name]), name
+        assert not torch.equal(f[name], w[name]), name
+    assert not torch.equal(k[block], w[block]) and torch.equal(k[block], f[block])
+    assert kept.fingerprint not in (model.fingerprint, fresh.fingerprint)
+    assert "embeddings kept" in kept.name
+    samples, _ = prepare_samples(model, {"train": SPLITS["train"][:2], "val": SPLITS["val"][:2],
+                                         "test": SPLITS["test"][:2]})
+    ours = compute_leaf_reps(model, samples["test"], progress=False)
+    theirs = compute_leaf_reps(kept, samples["test"], progress=False)
+    torch.testing.assert_close(theirs.layers[0], ours.layers[0])
+    assert not torch.allclose(theirs.layers[1], ours.layers[1], atol=1e-3)
+
+
+def test_random_init_encoder_keeps_its_embeddings_module(tiny_model_dirs):
+    """A Hugging Face encoder: the whole `embeddings` module (words, positions, token types and
+    its LayerNorm) is kept, as the reference's `baseline.embeddings = model.embeddings`."""
+    from transformers import BertConfig, BertModel
+
+    from interp.astprobe.baseline import random_init_model
+
+    torch.manual_seed(1)
+    bert = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                num_attention_heads=2, intermediate_size=32,
+                                max_position_embeddings=64)).eval()
+    with torch.no_grad():
+        bert.embeddings.LayerNorm.weight.uniform_(0.5, 1.5)
+    base = random_init_model(bert, seed=0)
+    for name, value in bert.embeddings.state_dict().items():
+        assert torch.equal(base.embeddings.state_dict()[name], value), name
+    assert not torch.equal(base.encoder.layer[0].intermediate.dense.weight,
+                           bert.encoder.layer[0].intermediate.dense.weight)
+    with pytest.raises(InterpError, match="unknown random_embeddings 'none'"):
+        run_experiment(bert, SPLITS, random_embeddings="none", progress=False)
