@@ -1,6 +1,11 @@
 """The AST-probe experiment: one probe per layer on a model, the same on a randomly
 initialised copy (the embedding row 0 is the other baseline), and a rank sweep at the layer
 with the best validation F1. Test-set scores are reported; choices use validation only.
+
+Controls, all on the same test snippets: the embedding layer (row 0: each leaf's rows of the
+embedding matrix, mean-pooled as the hidden states are; no context), the random-init copy at
+the same row, and the adjacent-leaf lookup table (`interp.astprobe.lexical`, no model). Each
+layer's `margin_over_controls` is its test F1 minus the best of them (`best_control` names it).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from interp.astprobe.dataset import Sample, build_samples
+from interp.astprobe.lexical import lookup_table_scores
 from interp.astprobe.metrics import tree_scores
 from interp.astprobe.reps import LeafReps, leaf_representations
 from interp.astprobe.train import TrainResult, Vocab, predict_trees, train_probe
@@ -153,6 +159,9 @@ def run_experiment(
             model, cfg.seed, random_embeddings == "kept")
         random_fp = getattr(rnd, "fingerprint", None)
         random_rows, _, _ = sweep(rnd, "random-init")
+    lexical = _slim(lookup_table_scores(samples["train"], samples["test"], language))
+    _log(progress, f"adjacent-leaf lookup table: test F1 {lexical['f1']:.3f}")
+    add_margins(per_layer, random_rows, lexical["f1"])
     d_model = int(reps["train"].layers[0].shape[1])
     rank_sweep = []
     for rank in sorted({r for r in ranks if 1 <= r <= d_model}):
@@ -179,11 +188,30 @@ def run_experiment(
         "vocab": {"c": len(vocab.c), "u": len(vocab.u)}, "config": asdict(cfg),
         "per_layer": per_layer, "best_layer": best,
         "embedding_baseline": next((s for s in per_layer if s["row"] == 0), None),
+        "lookup_table": lexical,
         "random_init": random_rows, "random_init_fingerprint": random_fp,
         "random_init_embeddings": random_embeddings if random_baseline else None,
         "rank_sweep": rank_sweep, "best_label_recall": best_scores["label_recall"],
         "best_label_count": best_scores["label_count"], "examples": examples,
     }
+
+
+def add_margins(per_layer: list[dict[str, Any]], random_rows: list[dict[str, Any]] | None,
+                lookup_f1: float) -> None:
+    """Give each layer's scores `controls` (test F1 of the embedding layer, the random-init
+    copy at that row when it was run, the lookup table), `best_control` and
+    `margin_over_controls` = F1 - the best control's F1 (at row 0, the embedding layer is
+    the row itself: its margin is at most 0)."""
+    emb = next(s["f1"] for s in per_layer if s["row"] == 0)
+    rnd = {s["row"]: s["f1"] for s in random_rows or []}
+    for s in per_layer:
+        controls = {"embedding_layer": emb, "lookup_table": lookup_f1}
+        if s["row"] in rnd:
+            controls["random_init"] = rnd[s["row"]]
+        best = max(controls, key=lambda k: controls[k])
+        s["controls"] = controls
+        s["best_control"] = best
+        s["margin_over_controls"] = s["f1"] - controls[best]
 
 
 def _random(model: Model, seed: int, keep_embeddings: bool) -> Any:

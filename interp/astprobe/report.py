@@ -24,17 +24,26 @@ FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examp
 #: The format tag of results.json (interp.artifact's scheme).
 AST_PROBE_RESULTS = Kind("ast-probe-results", 1, "AST-probe results")
 _COLUMNS = ("model", "layer", "precision", "recall", "f1", "micro_precision", "micro_recall",
-            "micro_f1", "val_f1", "best_epoch", "n_snippets")
+            "micro_f1", "val_f1", "best_epoch", "n_snippets", "margin_over_controls",
+            "best_control")
 
 
 def scores_csv(results: dict[str, Any]) -> str:
+    """One row per model and layer; the lookup table (no layer) last. The margin over the
+    controls is given for the model's layers only."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(_COLUMNS)
     for key, name in (("per_layer", results["model"]), ("random_init", "random-init")):
         for r in results.get(key) or []:
+            margin = r.get("margin_over_controls")
             w.writerow([name, r["row"], *(f"{r[k]:.4f}" for k in _COLUMNS[2:9]),
-                        r["best_epoch"], r["n_snippets"]])
+                        r["best_epoch"], r["n_snippets"],
+                        "" if margin is None else f"{margin:.4f}", r.get("best_control", "")])
+    lex = results.get("lookup_table")
+    if lex:
+        w.writerow(["lookup-table", "", *(f"{lex[k]:.4f}" for k in _COLUMNS[2:8]), "", "",
+                    lex["n_snippets"], "", ""])
     return buf.getvalue()
 
 
@@ -80,12 +89,20 @@ def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
 
 
 def results_table(results: dict[str, Any]) -> str:
-    """F1 per layer (random-init F1 beside it), the best layer, snippets used and skipped."""
-    lines = [f"{'layer':>5}  {'F1':>6}  {'micro F1':>8}  {'random-init F1':>14}"]
+    """F1 per layer (random-init F1 and the margin over the best control beside it), the
+    lookup table's F1, the best layer, snippets used and skipped."""
+    head = f"{'layer':>5}  {'F1':>6}  {'micro F1':>8}  {'random-init F1':>14}  "
+    lines = [head + f"{'margin over controls':>20}"]
     rnd = {r["row"]: r for r in results.get("random_init") or []}
     for r in results["per_layer"]:
         other = f"{rnd[r['row']]['f1']:.3f}" if r["row"] in rnd else "-"
-        lines.append(f"{r['row']:>5}  {r['f1']:>6.3f}  {r['micro_f1']:>8.3f}  {other:>14}")
+        margin = r.get("margin_over_controls")
+        m = "-" if margin is None else f"{margin:+.3f} ({r['best_control']})"
+        lines.append(f"{r['row']:>5}  {r['f1']:>6.3f}  {r['micro_f1']:>8.3f}  {other:>14}  "
+                     f"{m:>20}")
+    if results.get("lookup_table"):
+        lex = results["lookup_table"]["f1"]
+        lines.append(f"adjacent-leaf lookup table (no model): F1 {lex:.3f}")
     lines.append(f"best layer {results['best_layer']} (by validation F1); snippets "
                  + ", ".join(f"{k} {v}" for k, v in results["n_snippets"].items())
                  + "; skipped "

@@ -34,6 +34,10 @@ def layer_figure(results: dict[str, Any]) -> Any:
         fig.add_trace(go.Scatter(x=[0], y=[emb["f1"]], mode="markers", name="embedding layer",
                                  marker={"size": 13, "symbol": "star", "color": "#9467bd"}),
                       row=1, col=1)
+    lex = results.get("lookup_table")
+    if lex:
+        fig.add_hline(y=lex["f1"], line={"color": "#8c564b", "dash": "dash"}, row=1, col=1,
+                      annotation_text="adjacent-leaf lookup table", annotation_font_size=10)
     sweep = results.get("rank_sweep") or []
     if sweep:
         fig.add_trace(go.Scatter(x=[r["rank"] for r in sweep], y=[r["f1"] for r in sweep],

@@ -145,6 +145,16 @@ def test_experiment_finds_the_planted_layer(loaded, monkeypatch):
     assert res["random_init_fingerprint"] == "f" * 16
     sweep = {r["rank"]: r for r in res["rank_sweep"]}
     assert sweep[12]["row"] == 1 and sweep[12]["f1"] == f1[1]  # the same probe, retrained
+    # controls beside every layer, all on the same test snippets
+    lex = res["lookup_table"]
+    assert lex["n_snippets"] == len(SPLITS["test"]) and 0.0 <= lex["f1"] <= 1.0
+    for r in res["per_layer"]:
+        want = {"embedding_layer": f1[0], "lookup_table": lex["f1"],
+                "random_init": random_f1[r["row"]]}
+        assert r["controls"] == want
+        assert r["margin_over_controls"] == pytest.approx(r["f1"] - max(want.values()))
+        assert want[r["best_control"]] == max(want.values())
+    assert res["per_layer"][0]["margin_over_controls"] <= 0  # row 0 is a control itself
 
 
 def test_no_usable_snippets_is_an_error(loaded):
@@ -230,3 +240,23 @@ def test_random_init_encoder_keeps_its_embeddings_module(tiny_model_dirs):
                            bert.encoder.layer[0].intermediate.dense.weight)
     with pytest.raises(InterpError, match="unknown random_embeddings 'none'"):
         run_experiment(bert, SPLITS, random_embeddings="none", progress=False)
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_row_0_is_the_non_contextual_token_embedding(loaded, arch):
+    """The embedding-layer baseline is the lexical probe on non-contextual embeddings: each
+    leaf's vector at row 0 is the mean of its tokens' rows of the embedding matrix (plus, for
+    GPT-2, the learned position rows), computed here from the weights alone."""
+    model = loaded(arch)
+    samples, _ = prepare_samples(model, {s: v[:2] for s, v in SPLITS.items()})
+    w = _weights(model.hf_model)
+    emb = w["model.embed_tokens.weight" if arch == "llama" else "transformer.wte.weight"]
+    reps = compute_leaf_reps(model, samples["test"], progress=False)
+    row0 = reps.layer(0)
+    for s, got in zip(samples["test"], row0):
+        ids = torch.tensor(s.token_ids)
+        vec = emb[ids].float()
+        if arch == "gpt2":
+            vec = vec + w["transformer.wpe.weight"][: len(ids)].float()
+        want = torch.stack([vec[toks].mean(0) for toks in s.leaf_tokens])
+        torch.testing.assert_close(got, want, atol=2e-3, rtol=2e-3)
