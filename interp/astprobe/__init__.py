@@ -24,12 +24,15 @@ _LAZY = {
     "stdlib_snippets": "interp.astprobe.data",
     "read_jsonl": "interp.astprobe.data",
     "random_init_model": "interp.astprobe.baseline",
+    "LookupTable": "interp.astprobe.lexical",
+    "lookup_table_scores": "interp.astprobe.lexical",
 }
 
 __all__ = [
     "LANGUAGES",
     "ASTProbe",
     "Encoding",
+    "LookupTable",
     "Node",
     "ParseError",
     "Parsed",
@@ -41,6 +44,7 @@ __all__ = [
     "encode",
     "from_node",
     "leaf_representations",
+    "lookup_table_scores",
     "parse",
     "predict_trees",
     "prepare_samples",
