@@ -34,8 +34,10 @@ def add_parser(subparsers) -> None:
     add("--pooling", help="last (the paper's) or mean")
     add("--folds", type=int, help="cross-validation folds")
     add("--seed", type=int, help="folds, controls, noise")
-    add("--control", action="append", default=[], metavar="random-init",
-        help="random-init: the same probes on a randomly initialised model of the same shape")
+    add("--control", action="append", default=[], metavar="random-init|control-task",
+        help="random-init: the same probes on a randomly initialised model of the same shape; "
+        "control-task: Hewitt & Liang's word-type control task (one random label per word "
+        "type) and its selectivity per layer; repeat for both")
     add("--noise", action="store_true",
         help="also run with the paper's random 'aaa'/'bbb' prefix on every text")
     add("--quantize", action="append", default=[], metavar="bf16|int8",

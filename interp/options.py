@@ -201,7 +201,8 @@ class CodebookSteerOptions:
 class ConceptDepthOptions:
     """`interp concept-depth`: how files are read (text/label/group columns, groups used,
     examples per class, the paper's prompt), where and how texts are represented (site,
-    pooling), cross-validation folds, seed, controls ("random-init"), noise and quantised runs
+    pooling), cross-validation folds, seed, controls ("random-init"; "control-task": Hewitt &
+    Liang's word-type control task on the base curves), noise and quantised runs
     ("bf16", "int8"), the thresholds of the jumping / converging points, texts per forward
     pass, the representation cache (None: OUT/cache) and the figure's x axis (depth / n_layers
     when `relative`)."""

@@ -19,6 +19,14 @@ Control task: the same probe on the same representations with the labels permute
 seed); selectivity = accuracy - control accuracy (Hewitt & Liang 2019). A probe that is
 accurate only because it is expressive has low selectivity.
 
+Word-type control task (Hewitt & Liang 2019 proper; `control_types`): every distinct word type
+gets one random label (`control_task_labels`: seeded, the classes shared out over the types in
+the task's proportions), every sample takes its type's label, and the same probe is fitted on
+the same folds: `control_task_accuracy` per layer and `control_task_selectivity` = accuracy -
+control_task_accuracy. A probe that memorises types scores well on it wherever the types of
+test samples also occur in training; where the folds keep each type on one side (grouped
+folds with the type as group), memorising cannot help and the control sits near chance.
+
 Definitions (the paper's thresholds are not public; these are ours). With `acc` the mean
 accuracy curve and `chance` the majority-class fraction:
 
@@ -88,7 +96,8 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
 class DepthResult:
     """Per-layer probe curves plus jumping/converging points (layer index and relative depth).
 
-    `metrics[name]` and `ci[name]` (name in accuracy, f1, roc_auc, control_accuracy) are lists
+    `metrics[name]` and `ci[name]` (name in accuracy, f1, roc_auc, control_accuracy and, with
+    the word-type control task, control_task_accuracy) are lists
     with one entry per layer; `ci` holds (low, high) pairs; `folds[name]` the per-fold values.
     """
 
@@ -104,6 +113,8 @@ class DepthResult:
     depths: list[float]
     n_layers: float
     params: dict[str, Any] = field(default_factory=dict)
+    #: accuracy - control_task_accuracy per layer (None without the word-type control task)
+    control_task_selectivity: list[float] | None = None
 
     @property
     def accuracy(self) -> list[float]:
@@ -112,6 +123,59 @@ class DepthResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return asdict(self)
+
+
+def control_task_labels(types: Sequence[Any], labels: Sequence[Any] | np.ndarray, seed: int = 0
+                        ) -> np.ndarray:
+    """Hewitt & Liang's control labels: one random label per distinct type, each sample taking
+    its type's label.
+
+    The types are put in a random order (numpy default_rng(seed)) and the classes (sorted) are
+    shared out over them in the task's proportions (class c gets round(k * p_c) of the k types,
+    largest remainders first, every class at least one), so the control has the task's class
+    balance over types. Deterministic in (types, labels, seed). Raises InterpError when there
+    are fewer types than classes."""
+    y = np.asarray(labels)
+    t = [str(v) for v in types]
+    if len(t) != len(y):
+        raise InterpError(f"control types need one entry per sample ({len(y)}), got {len(t)}")
+    classes, counts = np.unique(y, return_counts=True)
+    kinds = sorted(set(t))
+    k = len(kinds)
+    if k < len(classes):
+        raise InterpError(f"{k} word type(s) for {len(classes)} classes: the control task "
+                          "needs at least one type per class")
+    share = counts / counts.sum() * k
+    n_of = np.maximum(np.floor(share).astype(int), 1)
+    for c in sorted(range(len(classes)), key=lambda c: (-(share[c] - np.floor(share[c])), c)):
+        if n_of.sum() >= k:
+            break
+        n_of[c] += 1
+    while n_of.sum() > k:  # the at-least-one rule overshot: take from the largest share
+        n_of[int(np.argmax(n_of))] -= 1
+    order = np.random.default_rng(seed).permutation(k)
+    pool = np.repeat(classes, n_of)
+    label_of = {kinds[i]: pool[j] for j, i in enumerate(order)}
+    return np.asarray([label_of[v] for v in t])
+
+
+def _fold_accuracy(x: np.ndarray, y: np.ndarray, splits: list, max_iter: int, c: float,
+                   solver: str) -> list[float]:
+    """Accuracy per fold of the same probe (a training fold with one class predicts it)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    out = []
+    for train, test in splits:
+        if len(np.unique(y[train])) < 2:
+            out.append(float(np.mean(y[test] == y[train][0])))
+            continue
+        clf = make_pipeline(StandardScaler(),
+                            LogisticRegression(max_iter=max_iter, C=c, solver=solver))
+        clf.fit(x[train], y[train])
+        out.append(float(np.mean(clf.predict(x[test]) == y[test])))
+    return out
 
 
 def _check_groups(groups: Any, n: int, folds: int) -> np.ndarray:
@@ -199,6 +263,7 @@ def probe_layers(
     tol: float = _CD.tol,
     depths: Sequence[float] | None = None, n_layers: float | None = None,
     solver: str = "lbfgs", threads: int | None = 1, groups: Sequence[Any] | None = None,
+    control_types: Sequence[Any] | None = None,
 ) -> DepthResult:
     """Probe every layer of `reps` for `labels`; see the module docstring for every definition.
 
@@ -211,7 +276,8 @@ def probe_layers(
     these small fits run several times slower when BLAS threads fight over few cores; None
     leaves the limit alone). groups: one id per sample; folds then keep each group on one
     side (StratifiedGroupKFold); the control uses the same folds. Fewer groups than folds is
-    an error.
+    an error. control_types: one word type per sample; adds the word-type control task
+    (`control_task_labels` with `seed`, the same folds) and its selectivity.
     """
     from threadpoolctl import threadpool_limits
 
@@ -226,7 +292,10 @@ def probe_layers(
     g = None if groups is None else _check_groups(groups, len(y), folds)
     splits = make_splits(y, folds, seed, g)
     y_control = np.random.default_rng(seed).permutation(y)
+    y_task = None if control_types is None else control_task_labels(control_types, y, seed)
     names = [*METRICS, "control_accuracy"] if control else list(METRICS)
+    if y_task is not None:
+        names.append("control_task_accuracy")
     per_fold: dict[str, list[list[float]]] = {m: [] for m in names}
     with threadpool_limits(threads):
         for layer in range(n_rows):
@@ -234,6 +303,9 @@ def probe_layers(
             if control:
                 scores["control_accuracy"] = _fold_scores(
                     x[layer], y_control, classes, splits, max_iter, c, solver)["accuracy"]
+            if y_task is not None:
+                scores["control_task_accuracy"] = _fold_accuracy(
+                    x[layer], y_task, splits, max_iter, c, solver)
             for m in names:
                 per_fold[m].append(scores[m])
     metrics: dict[str, list[float]] = {m: [] for m in names}
@@ -246,6 +318,12 @@ def probe_layers(
     acc = metrics["accuracy"]
     selectivity = ([a - b for a, b in zip(acc, metrics["control_accuracy"])] if control
                    else [float("nan")] * n_rows)
+    task_sel, task_params = None, None
+    if y_task is not None:
+        task_sel = [a - b for a, b in zip(acc, metrics["control_task_accuracy"])]
+        kinds, n_kind = np.unique(y_task, return_counts=True)
+        task_params = {"n_types": len({str(v) for v in control_types or ()}),
+                       "class_counts": {str(k): int(v) for k, v in zip(kinds, n_kind)}}
     chance = float(np.unique(y, return_counts=True)[1].max() / len(y))
     jp = jumping_point(acc, chance, jump, margin)
     cp = converging_point(acc, chance, tol, margin)
@@ -254,10 +332,10 @@ def probe_layers(
         jumping_point=jp, converging_point=cp,
         jumping_depth=None if jp is None else depths[jp] / n_layers,
         converging_depth=None if cp is None else depths[cp] / n_layers,
-        depths=depths, n_layers=n_layers,
+        depths=depths, n_layers=n_layers, control_task_selectivity=task_sel,
         params={"folds": folds, "seed": seed, "max_iter": max_iter, "c": c, "solver": solver,
-                "jump": jump,
-                "margin": margin, "tol": tol, "control": control, "ci": "student-t 95%",
+                "jump": jump, "margin": margin, "tol": tol, "control": control,
+                "control_task": task_params, "ci": "student-t 95%",
                 "n_samples": len(y), "classes": classes.tolist(), "grouped": g is not None,
                 "n_groups": None if g is None else len(set(g.tolist()))},
     )

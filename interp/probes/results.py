@@ -7,8 +7,9 @@ mid_norm, i + 1 for resid_post; `*_rel` = depth / n_layers):
 dataset, condition, model, fingerprint, variant, site, pooling, n, grouped (folds kept each
 group of near-duplicates on one side), chance, jump_depth,
 jump_rel, conv_depth, conv_rel, max_acc (with its 95 % CI max_acc_lo..max_acc_hi), best_depth,
-auc_at_best, f1_at_best, control_at_best, selectivity_at_best, first_acc (the first row's
-accuracy), and the thresholds used (jump, margin, tol).
+auc_at_best, f1_at_best, control_at_best, selectivity_at_best, control_task_at_best and
+control_task_selectivity_at_best (the word-type control task, when run), first_acc (the first
+row's accuracy), and the thresholds used (jump, margin, tol).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Curve:
         acc = r.accuracy
         best = max(range(len(acc)), key=lambda i: acc[i])
         control = r.metrics.get("control_accuracy")
+        task = r.metrics.get("control_task_accuracy")
+        task_sel = r.control_task_selectivity
 
         def depth(row: int | None) -> float | None:
             return None if row is None else r.depths[row]
@@ -72,6 +75,9 @@ class Curve:
             "control_at_best": None if control is None else round(control[best], 4),
             "selectivity_at_best": (None if math.isnan(r.selectivity[best])
                                     else round(r.selectivity[best], 4)),
+            "control_task_at_best": None if task is None else round(task[best], 4),
+            "control_task_selectivity_at_best": (None if task_sel is None
+                                                 else round(task_sel[best], 4)),
             "first_acc": round(acc[0], 4), "jump": r.params.get("jump"),
             "margin": r.params.get("margin"), "tol": r.params.get("tol"),
         }

@@ -5,6 +5,10 @@ model. `run_concept_depth` adds the conditions that keep depth honest:
 
 - "base": the model as given;
 - "random-init": a model of the same shape with fresh random weights (probe capacity alone);
+- "control-task": Hewitt & Liang's word-type control task on the base curves: each word type
+  (`word_types`) gets a random label and the same probe is fitted on the same folds;
+  `control_task_accuracy` and `control_task_selectivity` per layer
+  (`interp.probes.depth.control_task_labels`);
 - "noise": the same texts with the paper's "aaa"/"bbb" prefix;
 - "bf16" / "int8": the model's weights quantised (interp.probes.robustness).
 
@@ -15,6 +19,7 @@ site, pooling and texts), so a sweep over probe settings reruns no model.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -36,7 +41,24 @@ if TYPE_CHECKING:
     from interp.models.model import Model
     from interp.options import ConceptDepthOptions, ModelOptions
 
-CONTROLS = ("random-init",)
+CONTROLS = ("random-init", "control-task")
+#: How `word_types` defines a sample's word type, as recorded in a run's parameters.
+WORD_TYPE = ("the dataset's group column where it has one (word_category: the word; "
+             "capital_fact: the country pair), else the text's last word, lower-cased")
+
+
+def word_types(ds: ProbeDataset) -> list[str]:
+    """One word type per text for the control task: the group id where the dataset has groups
+    (bundled word_category: the word itself, its designated key; capital_fact: the pair of
+    countries), else the text's last word, lower-cased (with `last` pooling the probed vector
+    sits on the text's final token, the identity a memorising probe sees most directly)."""
+    if ds.groups is not None:
+        return list(ds.groups)
+    out = []
+    for text in ds.texts:
+        words = re.findall(r"\w+(?:'\w+)*", text.lower())
+        out.append(words[-1] if words else text.strip().lower())
+    return out
 
 
 #: The default `log`: one `concept-depth: ...` line per dataset on stderr (interp.progress).
@@ -66,9 +88,12 @@ def concept_depth(
     cache_dir: Any = None, batch_size: int = _CD.batch_size, condition: str = "base",
     control: bool = True, jump: float = _CD.jump, margin: float = _CD.margin,
     tol: float = _CD.tol, log: Callable[[str], None] | None = _log_default,
+    control_task: bool = False,
 ) -> list[Curve]:
     """One probe curve per dataset at `site` of `model` (see interp.probes.depth). `log` gets
-    one progress line per dataset (default: a `concept-depth:` line on stderr; None: quiet)."""
+    one progress line per dataset (default: a `concept-depth:` line on stderr; None: quiet).
+    control_task: also the word-type control task (`word_types`); a dataset with fewer word
+    types than classes (e.g. coin_flip: every text ends in "up") goes without it, logged."""
     check_options(site, pooling, folds)
     depths = site_depths(site, model.facts.n_layers, model.facts.parallel_attn_mlp)
     curves = []
@@ -77,11 +102,17 @@ def concept_depth(
             grouped = "" if ds.groups is None else f", {len(set(ds.groups))} groups"
             log(f"[{condition}] {ds.name}: {len(ds)} texts{grouped}, "
                 f"{site}/{pooling}")
+        types = word_types(ds) if control_task else None
+        if types is not None and len(set(types)) < len(set(ds.labels)):
+            if log:
+                log(f"[{condition}] {ds.name}: {len(set(types))} word type(s), no control task")
+            types = None
         reps = representations(model, ds.texts, site, pooling, batch_size=batch_size,
                                cache_dir=cache_dir)
         result = probe_layers(reps, ds.labels, folds=folds, seed=seed, control=control,
                               jump=jump, margin=margin, tol=tol, depths=depths,
-                              n_layers=model.facts.n_layers, groups=ds.groups)
+                              n_layers=model.facts.n_layers, groups=ds.groups,
+                              control_types=types)
         curves.append(Curve(ds.name, condition, model.name, model.fingerprint,
                             model_variant(model), site, pooling, list(ds.label_names), result))
     return curves
@@ -101,8 +132,13 @@ def run_concept_depth(
         raise InterpError("no datasets given")
     kw = {"site": site, "pooling": pooling, "folds": folds, "seed": seed, "cache_dir": cache_dir,
           "batch_size": batch_size, "jump": jump, "margin": margin, "tol": tol, "log": log}
-    curves = concept_depth(model, datasets, condition="base", **kw)
+    curves = concept_depth(model, datasets, condition="base",
+                           control_task="control-task" in controls, **kw)
     notes: dict[str, Any] = {}
+    if "control-task" in controls:
+        notes["control-task"] = {"word_type": WORD_TYPE, "conditions": ["base"],
+                                 "labels": "one random label per word type (seed), classes "
+                                           "shared over types in the task's proportions"}
     if "random-init" in controls:
         rand = random_init_model(model, seed=seed)
         notes["random-init"] = {"model": rand.name, "fingerprint": rand.fingerprint,

@@ -1,5 +1,6 @@
 """Concept-depth figures: probe accuracy by layer per dataset (95 % confidence bands, jumping
-and converging points marked, shuffled-label control dotted) and a summary table."""
+and converging points marked, shuffled-label control dotted, word-type control task
+dash-dotted when run) and a summary table."""
 
 from __future__ import annotations
 
@@ -73,6 +74,12 @@ def concept_depth_figure(curves: Any, relative: bool = False, title: str | None 
             fig.add_scatter(x=x, y=control, mode="lines", name="shuffled-label control",
                             legendgroup="control", showlegend=first,
                             line={"color": colour, "dash": "dot", "width": 1},
+                            row=row, col=col)
+        task = r.metrics.get("control_task_accuracy")
+        if show_control and task is not None and c.condition == conditions[0]:
+            fig.add_scatter(x=x, y=task, mode="lines", name="word-type control task",
+                            legendgroup="control-task", showlegend=first,
+                            line={"color": colour, "dash": "dashdot", "width": 1},
                             row=row, col=col)
         if c.condition == conditions[0]:
             fig.add_scatter(x=[x[0], x[-1]], y=[r.chance, r.chance], mode="lines",

@@ -173,3 +173,25 @@ def test_bad_groups():
         # each group holds one class and class 1 has only 2 groups: 5 folds cannot cover it
         probe_layers(torch.zeros(1, 20, 3), [0] * 10 + [1] * 10, folds=5,
                      groups=[str(i // 2) for i in range(10)] + ["x"] * 5 + ["y"] * 5)
+
+
+def test_control_task_labels_by_hand():
+    """One label per word type, the task's balance shared over the types, seeded."""
+    from interp.probes.depth import control_task_labels
+
+    types = ["a", "a", "b", "c", "c", "d", "e", "e"]
+    y = [0, 0, 1, 1, 0, 1, 0, 1]  # 4 / 4: of 5 types, class 0 gets round-up 3, class 1 gets 2
+    ctrl = control_task_labels(types, y, seed=3)
+    per_type = {}
+    for t, c in zip(types, ctrl.tolist()):
+        assert per_type.setdefault(t, c) == c  # a type never has two labels
+    assert sorted(per_type.values()) == [0, 0, 0, 1, 1]
+    assert control_task_labels(types, y, seed=3).tolist() == ctrl.tolist()
+    seeds = {tuple(control_task_labels(types, y, seed=s).tolist()) for s in range(20)}
+    assert len(seeds) > 1
+    # 1 : 3 balance over 8 types -> 2 and 6; string labels work too
+    t8 = [str(i) for i in range(8)]
+    assert sorted(control_task_labels(t8, ["n", "y", "y", "y"] * 2).tolist()) == \
+        ["n"] * 2 + ["y"] * 6
+    with pytest.raises(InterpError, match="1 word type"):
+        control_task_labels(["up"] * 4, [0, 1, 0, 1])

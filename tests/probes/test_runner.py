@@ -147,3 +147,57 @@ def test_run_artifact_and_figure(loaded, tmp_path):
     names = {t.name for t in fig.data}
     assert {"base", "random-init", "noise", "int8", "shuffled-label control"} <= names
     assert run.table().splitlines()[0].startswith("dataset")
+
+
+LETTERS = "bcdfhjkmpqvwxyzg"
+
+
+def letter_dataset(grouped: bool = False) -> ProbeDataset:
+    """Each text ends in a letter (its own last token for the tiny tokenizer); the label is a
+    fixed function of that letter, so it is a function of the word type."""
+    templates = ("I saw the letter {}", "Write a {}", "He said {}", "The last one is {}",
+                 "We read {}", "Now type {}")
+    texts, labels, groups = [], [], []
+    for k, letter in enumerate(LETTERS):
+        for t in templates:
+            texts.append(t.format(letter))
+            labels.append(int(k % 4 in (0, 3)))
+            groups.append(letter)
+    return ProbeDataset("letters", texts, labels, ["no", "yes"],
+                        groups=groups if grouped else None)
+
+
+def test_control_task_on_token_identity(loaded, tmp_path):
+    """Row 0 with last-token pooling is the last token's embedding: the token identity. A
+    label that is a function of the word type is then decoded as well as Hewitt & Liang's
+    control labels (selectivity ~ 0), while the shuffled-label control stays near chance.
+    With the folds grouped by letter no type is seen in training and the control task falls
+    to chance. A dataset whose texts share one last word has no control task."""
+    model = loaded("llama")
+    ds = letter_dataset()
+    tok = model.tokenizer
+    last = {tok.convert_ids_to_tokens(tok(t)["input_ids"])[-1] for t in ds.texts}
+    assert len(last) == len(LETTERS)  # one last token per letter
+    run = run_concept_depth(model, [ds, letter_dataset(grouped=True)], folds=3,
+                            controls=["control-task"], log=None)
+    free, grouped = (c.result for c in run.curves)
+    assert free.params["control_task"]["n_types"] == len(LETTERS)
+    acc, ctrl = free.accuracy[0], free.metrics["control_task_accuracy"][0]
+    assert acc > 0.95 and ctrl > 0.9, (acc, ctrl)
+    assert abs(free.control_task_selectivity[0]) < 0.1
+    assert free.selectivity[0] > 0.3  # the per-sample shuffle is no word-type control
+    assert grouped.metrics["control_task_accuracy"][0] < 0.75
+    row = run.rows()[0]
+    assert row["control_task_selectivity_at_best"] == pytest.approx(
+        free.control_task_selectivity[free.accuracy.index(max(free.accuracy))], abs=1e-4)
+    assert "control-task" in run.params["conditions"]
+    from interp.viz.concept_depth import concept_depth_figure
+
+    assert "word-type control task" in {t.name for t in concept_depth_figure(run).data}
+    run.write(tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())["curves"][0]["result"]
+    assert saved["control_task_selectivity"][0] == pytest.approx(free.control_task_selectivity[0])
+    same_end = ds.with_texts([t + " up" for t in ds.texts], "_up")
+    (curve,) = concept_depth(model, [same_end], folds=3, control_task=True, log=None)
+    assert "control_task_accuracy" not in curve.result.metrics
+    assert curve.result.control_task_selectivity is None
