@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
     add("--lr", type=float, help="learning rate")
     add("--patience", type=int, help="early-stopping patience (epochs)")
     add("--batch-size", type=int, help="snippets per probe minibatch")
+    add("--select-on", choices=("task", "total"),
+        help="validation loss for early stopping, lr cuts and the kept weights: the task loss "
+        "(task, the paper's) or task loss + orthogonality penalty (total; for very small runs)")
     add("--seed", type=int, help="random seed")
     add("--no-random-baseline", dest="random_baseline", action="store_false",
         help="skip the randomly initialised model")

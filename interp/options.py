@@ -241,7 +241,8 @@ class AstProbeOptions:
     """`interp ast-probe`: the language and data ("stdlib": this interpreter's standard
     library, Python only; or a CodeSearchNet directory), snippets per split, rows probed (None:
     all; row 0, the embeddings, always), the probe's rank and the ranks swept at the best layer,
-    its training (epochs, lr, early-stopping patience, snippets per minibatch, seed), the
+    its training (epochs, lr, early-stopping patience, snippets per minibatch, the validation
+    loss selected on: "task" as the paper or "total" with the orthogonality penalty, seed), the
     randomly initialised baseline (and whether it keeps the model's input embeddings, "kept"
     as the paper, or draws new ones, "fresh"), test trees drawn, and the cache (None:
     OUT/cache)."""
@@ -258,6 +259,7 @@ class AstProbeOptions:
     lr: float = 1e-2
     patience: int = 5
     batch_size: int = 32
+    select_on: str = "task"
     seed: int = 0
     random_baseline: bool = True
     random_embeddings: str = "kept"

@@ -44,6 +44,7 @@ class ProbeConfig:
     patience: int = AstProbeOptions.patience
     batch_size: int = AstProbeOptions.batch_size
     lr_patience: int = 0
+    select_on: str = AstProbeOptions.select_on
     seed: int = AstProbeOptions.seed
     device: str = "cpu"
 
@@ -90,13 +91,13 @@ def probe_row(reps: dict[str, LeafReps], samples: dict[str, list[Sample]], vocab
     res = train_probe(xs["train"], samples["train"], xs["val"], samples["val"], vocab,
                       rank=cfg.rank, orth=cfg.orth, lr=cfg.lr, epochs=cfg.epochs,
                       patience=cfg.patience, batch_size=cfg.batch_size, seed=cfg.seed,
-                      device=cfg.device, lr_patience=cfg.lr_patience)
+                      device=cfg.device, lr_patience=cfg.lr_patience, select_on=cfg.select_on)
     val_pred = predict_trees(res.probe, xs["val"], samples["val"], vocab)
     test_pred = predict_trees(res.probe, xs["test"], samples["test"], vocab)
     val = tree_scores([s.gold for s in samples["val"]], val_pred)
     test = tree_scores([s.gold for s in samples["test"]], test_pred)
     scores = {"row": row, "val_f1": val["f1"], "best_epoch": res.best_epoch,
-              "epochs_run": len(res.history), "val_task_loss": res.best_val_loss,
+              "epochs_run": len(res.history), "val_task_loss": res.best.get("val_task_loss"),
               "orth_penalty": res.best.get("orth_penalty"), **test}
     return scores, res, test_pred
 

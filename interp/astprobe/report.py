@@ -136,7 +136,7 @@ def ast_probe_report(
                                         limits={"train": o.train, "val": o.val, "test": o.test})
     model = as_model(model)
     cfg = ProbeConfig(rank=o.rank, lr=o.lr, epochs=o.epochs, patience=o.patience,
-                      batch_size=o.batch_size, seed=o.seed,
+                      batch_size=o.batch_size, seed=o.seed, select_on=o.select_on,
                       device="cpu" if model.device.type == "mps" else str(model.device))
     results = run_experiment(
         model, splits, language=o.language, layers=o.layers, cfg=cfg, ranks=o.ranks,

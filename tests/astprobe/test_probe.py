@@ -122,3 +122,12 @@ def test_validation_loss_is_the_task_loss_without_the_penalty(planted_samples):
     assert res.best["val_task_loss"] == res.best_val_loss
     assert total / n - task / n == pytest.approx(5.0 * res.best["orth_penalty"], rel=1e-4)
     assert res.best_val_loss == min(h["val_task_loss"] for h in res.history)
+    assert all(h["val_loss"] == h["val_task_loss"] for h in res.history)
+    # select_on="total": the penalty is added to what is selected on, and reported apart
+    tot = train_probe(xs["train"], s["train"], xs["val"], s["val"], vocab, rank=24, lr=1e-2,
+                      epochs=2, patience=2, batch_size=16, orth=5.0, select_on="total")
+    for h in tot.history:
+        assert h["val_loss"] == pytest.approx(h["val_task_loss"] + 5.0 * h["orth_penalty"])
+    assert tot.best_val_loss == min(h["val_loss"] for h in tot.history)
+    with pytest.raises(InterpError, match="unknown select_on 'sum'"):
+        train_probe(xs["train"], s["train"], xs["val"], s["val"], vocab, select_on="sum")
