@@ -21,11 +21,13 @@ for training, held-out split (every tenth document) for everything measured.
    any layer (`rank_neurons`, the paper's comparison), the best code of the same codebook
    before training (does training matter?) and the best code against the same number of marks
    shuffled over the tokens (chance).
-4. Steer: for each steered concept and site, its best code takes all k slots at every
-   position; controls are the codes of the same codebook (and head) nearest in training usage.
+4. Steer: for each steered feature (a concept's words, or a regex such as digits) and site,
+   its best code takes all k slots at every position; controls are the codes of the same
+   codebook (and head) nearest in training usage.
    One sampled continuation per prompt and arm (unsteered, then target and controls of every
    site and concept), all arms of a prompt in one batch (`CodeSteer(rows=...)`), all codebooks
-   spliced in; a continuation names the concept when it contains one of its words. Effect =
+   spliced in; a continuation shows the feature when it contains one of the concept's words
+   (or matches the regex). Effect =
    target rate - mean control rate, and target rate - unsteered rate, with 95 % paired
    bootstrap intervals over prompts; the share of distinct words shows degeneration.
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -97,6 +100,17 @@ def bootstrap_mean(diff: torch.Tensor, n: int, seed: int) -> tuple[float, float]
 
 def concept_words(name: str) -> list[str]:
     return json.loads(CONCEPTS_PATH.read_text(encoding="utf-8"))["concepts"][name]
+
+
+def feature_pattern(name: str, inputs: dict[str, Any]) -> re.Pattern[str]:
+    """How a continuation is checked for a search feature: a concept's words (whole words,
+    plurals, any case) or the feature's regex (case-insensitive, as the marks)."""
+    from interp.steer.concepts import mention_pattern
+
+    feature = next(f for f in inputs["search"]["features"] if f["name"] == name)
+    if "concept" in feature:
+        return mention_pattern(concept_words(feature["concept"]))
+    return re.compile(feature["regex"], re.IGNORECASE)
 
 
 # -- cost ------------------------------------------------------------------------------------
@@ -286,13 +300,13 @@ def concept_effect(arms: list[dict[str, Any]], rows: list[int], texts: list[list
                    concept: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
     """The target row's concept rate against its controls' and the unsteered row's, over
     prompts (paired bootstrap intervals); None when there is no target row."""
-    from interp.steer.concepts import mention_pattern, mentions
+    from interp.steer.concepts import mentions
 
     if not rows:
         return None
     n = inputs["bootstrap"]
     base = [t[0] for t in texts]
-    pattern = mention_pattern(concept_words(concept))
+    pattern = feature_pattern(concept, inputs)
     hit = torch.tensor([[float(mentions(t[r], pattern) > 0) for r in [0, *rows]]
                         for t in texts])  # [prompts, 1 + target + controls]
     target, control = hit[:, 1], hit[:, 2:].mean(-1)

@@ -86,3 +86,18 @@ def test_quick_study_writes_every_part(tmp_path: Path, experiment, capsys):
     assert "| all sites (as trained) |" in out and "best neuron" in out
     assert study.main(["--quick", "--out", str(tmp_path), "--markdown"]) == 0
     assert capsys.readouterr().out.strip() in out
+
+
+def test_docs_quote_the_committed_study(experiment):
+    """Every table line the committed result prints is on the codebook page (skipped features
+    are named in a sentence instead), so the page and the JSON cannot drift apart."""
+    study = experiment("codebooks_real")
+    root = Path(__file__).resolve().parents[2]
+    result = json.loads((root / "experiments" / "results" / "codebooks_real" /
+                         "smollm2-135m-instruct.json").read_text())
+    docs = (root / "docs" / "codebook.md").read_text()
+    lines = [line for line in study.markdown_tables(result).splitlines()
+             if line and "too few marks" not in line]
+    assert len(lines) > 20
+    missing = [line for line in lines if line not in docs]
+    assert not missing, missing
