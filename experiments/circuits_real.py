@@ -226,16 +226,6 @@ def measure_row(model: Model, row: dict[str, Any], task: Any, inputs: dict[str, 
     return record
 
 
-def _round(x: Any) -> Any:
-    if isinstance(x, float):
-        return round(x, 4)
-    if isinstance(x, dict):
-        return {k: _round(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_round(v) for v in x]
-    return x
-
-
 def run_study(model: Model, inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(result, figures) for every row of `inputs`."""
     from interp.errors import InterpError
@@ -253,7 +243,9 @@ def run_study(model: Model, inputs: dict[str, Any]) -> tuple[dict[str, Any], dic
     result = {"model": model.name, "fingerprint": model.fingerprint,
               "inputs": {k: v for k, v in inputs.items() if k not in ("quick", "description")},
               "rows": rows}
-    return _round(result), figures
+    from experiments.common import rounded
+
+    return rounded(result), figures
 
 
 def _average_ranks(x: torch.Tensor) -> torch.Tensor:

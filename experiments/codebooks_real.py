@@ -80,16 +80,6 @@ def load_inputs(path: Path = INPUTS_PATH, quick: bool = False) -> dict[str, Any]
     return inputs
 
 
-def _round(x: Any) -> Any:
-    if isinstance(x, float):
-        return round(x, 4)
-    if isinstance(x, dict):
-        return {k: _round(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_round(v) for v in x]
-    return x
-
-
 def bootstrap_mean(diff: torch.Tensor, n: int, seed: int) -> tuple[float, float]:
     """95 % percentile interval of the mean of `diff` (one value per unit) over `n` resamples."""
     gen = torch.Generator().manual_seed(seed)
@@ -405,7 +395,9 @@ def run_study(model: Model, inputs: dict[str, Any]) -> tuple[dict[str, Any], dic
               "train": {"first_lm_loss": log.lm_loss[0], "last_lm_loss": log.lm_loss[-1],
                         "last_recon_loss": log.recon_loss[-1]},
               "cost": costs["all sites"], "sites": sites}
-    return _round(result), figures(result)
+    from experiments.common import rounded
+
+    return rounded(result), figures(result)
 
 
 def figures(result: dict[str, Any]) -> dict[str, Any]:

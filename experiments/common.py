@@ -16,6 +16,17 @@ def result_path(out: Path, model: str, quick: bool, suffix: str = ".json") -> Pa
     return Path(out) / f"{model}{'.quick' if quick else ''}{suffix}"
 
 
+def rounded(x: Any, digits: int = 4) -> Any:
+    """`x` with every float (in nested dicts and lists) rounded to `digits` decimals."""
+    if isinstance(x, float):
+        return round(x, digits)
+    if isinstance(x, dict):
+        return {k: rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, list):
+        return [rounded(v, digits) for v in x]
+    return x
+
+
 def write_json(path: Path, data: Any, *, sort_keys: bool = True) -> Path:
     """Write `data` as indented JSON to `path` (parents made), atomically."""
     from interp.atomic import write_atomic
