@@ -31,7 +31,9 @@ For each concept c with best neuron (layer L, neuron n):
 
 Writes experiments/results/concept_causal/<model>.json (sorted keys, rounded, no timings);
 `--quick` (CI) writes <model>.quick.json: two concepts, four prompts, one strength, two controls.
-The full run takes about 50 minutes on 2 cores (793 rows of 12 new tokens per prompt).
+The full run takes about 50 minutes on 2 cores (793 rows of 12 new tokens per prompt); each
+prompt's continuations are kept in <model>.partial.jsonl as they finish, so a killed run resumes
+where it stopped (same bytes in the end); the file goes once the result is written.
 
     .venv/bin/python experiments/concept_causal.py           # the study of docs/neurons-smollm2.md
     .venv/bin/python experiments/concept_causal.py --quick   # reduced form (CI)
@@ -280,12 +282,52 @@ def summarise(inputs: dict[str, Any], concepts: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def run_study(model: Model, inputs: dict[str, Any], log: bool = True) -> dict[str, Any]:
+def checkpoint_key(model: Model, inputs: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """What a checkpoint's lines must match to be reused: the model's fingerprint, the inputs
+    and the planned rows (clamp values included)."""
+    text = json.dumps([model.fingerprint, inputs, rows], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_checkpoint(path: Path, key: str) -> dict[int, tuple[list[str], list[float | None]]]:
+    """Prompts already generated under the same key (one JSON line each); a line cut short
+    by a kill, or written under another key, is ignored."""
+    done: dict[int, tuple[list[str], list[float | None]]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("key") == key:
+            done[int(entry["prompt"])] = (entry["texts"], entry["nll"])
+    return done
+
+
+def run_study(model: Model, inputs: dict[str, Any], log: bool = True,
+              checkpoint: Path | None = None) -> dict[str, Any]:
+    """Generate every row for every prompt and analyse them. With `checkpoint`, each prompt's
+    continuations are appended there as they finish, and a rerun with the same model and
+    inputs resumes after the last complete prompt (the result is the same bytes: sampling is
+    seeded per prompt); the file is removed once the study is complete."""
     rows, design = plan_rows(model, inputs)
+    key = checkpoint_key(model, inputs, rows)
+    done = read_checkpoint(checkpoint, key) if checkpoint is not None else {}
+    if done:
+        say("concept-causal", f"resuming: {len(done)} prompts already in {checkpoint}",
+            enabled=log)
     texts, nll = [], []
     t0 = time.perf_counter()
     for p, prompt in enumerate(inputs["prompts"]):
-        t, n = generate_rows(model, prompt, rows, inputs, inputs["seed"] + 1000 * p)
+        if p in done:
+            t, n = done[p]
+        else:
+            t, n = generate_rows(model, prompt, rows, inputs, inputs["seed"] + 1000 * p)
+            if checkpoint is not None:
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                with checkpoint.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"key": key, "prompt": p, "texts": t, "nll": n}) + "\n")
         texts.append(t)
         nll.append(n)
         say("concept-causal", f"prompt {p + 1}/{len(inputs['prompts'])}: {len(rows)} rows "
@@ -293,6 +335,8 @@ def run_study(model: Model, inputs: dict[str, Any], log: bool = True) -> dict[st
     result = analyse(inputs, rows, design, texts, nll)
     result.update(model=model.name, fingerprint=model.fingerprint, inputs=inputs,
                   rows_per_prompt=len(rows))
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
     return result
 
 
@@ -412,7 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     t0 = time.perf_counter()
     model = load_model(inputs["model"], device="cpu")
-    result = run_study(model, inputs)
+    from experiments.common import result_path
+
+    partial = result_path(args.out, inputs["model"], args.quick, suffix=".partial.jsonl")
+    result = run_study(model, inputs, checkpoint=partial)
     path = write_result(result, args.out)
     print(table(result))
     print(json.dumps(result["summary"], indent=1))

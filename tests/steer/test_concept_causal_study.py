@@ -2,7 +2,7 @@
 SmolLM2: it runs and writes its JSON; controls sit in the target's layer and are the nearest in
 down-vector norm (recomputed here); effects are target minus mean control rate and lie in
 their bootstrap intervals; the summary recounts from the per-concept cells; the dose tables
-read back for the atlas."""
+read back for the atlas; a run killed part-way resumes from its checkpoint to the same result."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_quick_causal_study_on_smollm2(tmp_path: Path, experiment):
     model = load_model(inputs["model"], device="cpu")
     result = study.run_study(model, inputs, log=False)
     path = study.write_result(result, tmp_path)
+    _check_resume(study, model, inputs, result, tmp_path / "run.partial.jsonl")
     assert json.loads(path.read_text()) == json.loads(json.dumps(result))
     cells = len(inputs["targets"]) * len(inputs["values"])
     assert result["rows_per_prompt"] == 1 + cells * (1 + inputs["controls"])
@@ -77,3 +78,42 @@ def test_quick_causal_study_on_smollm2(tmp_path: Path, experiment):
     fluent = [n for n in above if any(s["ci"][0] > 0 and s["fluent"]
                                       for s in result["concepts"][n]["strengths"])]
     assert summary["concepts_steered_fluently"] == fluent
+
+
+def _check_resume(study, model, inputs, result, checkpoint: Path) -> None:
+    """Kill a run after two prompts (a line cut short at the end, as a kill can leave), then
+    rerun: the finished prompts are reused, the result equals the uninterrupted one, and the
+    checkpoint is gone."""
+    real = study.generate_rows
+    calls = []
+
+    def dies_on_third(*args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    study.generate_rows = dies_on_third
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            study.run_study(model, inputs, log=False, checkpoint=checkpoint)
+    finally:
+        study.generate_rows = real
+    lines = checkpoint.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    with checkpoint.open("a", encoding="utf-8") as f:
+        f.write(lines[0][: len(lines[0]) // 2])
+    generated = []
+
+    def counted(*args, **kwargs):
+        generated.append(1)
+        return real(*args, **kwargs)
+
+    study.generate_rows = counted
+    try:
+        resumed = study.run_study(model, inputs, log=False, checkpoint=checkpoint)
+    finally:
+        study.generate_rows = real
+    assert len(generated) == len(inputs["prompts"]) - 2
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(result, sort_keys=True)
+    assert not checkpoint.exists()
