@@ -13,17 +13,50 @@ from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
-from interp.artifact import LAYER_FILE, Kind, check_model, layer_files, load_tensors, tensor_bytes
+from interp.artifact import (
+    COUNT,
+    INDEX,
+    LAYER_FILE,
+    Kind,
+    TensorSpec,
+    check_model,
+    layer_files,
+    load_tensors,
+    tensor_bytes,
+)
 from interp.errors import InterpError
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-RECORDS = Kind("activation-records", 1, "activation records", made="are of", a="an")
+RECORDS = Kind("activation-records", 1, "activation records", made="are of", a="an", fields={
+    "model": str, "fingerprint": str, "site": str, "n_layers": COUNT, "d_mlp": COUNT,
+    "top_k": COUNT, "window": [INDEX, INDEX], "hist_edges": [float], "n_tokens": COUNT,
+    "n_docs": COUNT, "corpus": {"name": str}, "max_length": COUNT, "related_side": (str, None),
+    "skip_bos": bool})
 #: Tensors in every layer file (shapes and meaning: interp.atlas.collect.collect_records).
 TENSORS = ("top_values", "top_doc", "top_pos", "window_ids", "window_acts", "hist",
            "act_mean", "act_std", "act_min", "act_max", "frac_pos", "related_ids",
            "related_cos")
+
+
+def tensor_specs(header: dict[str, Any]) -> dict[str, TensorSpec]:
+    """What each tensor of a layer file must be, from the (checked) header: shapes from d_mlp,
+    top_k, window and hist_edges; floats finite (top_values may be -inf: a neuron seen in
+    fewer than top_k documents); indices in range (-1: no entry)."""
+    d, k = header["d_mlp"], header["top_k"]
+    w = header["window"][0] + 1 + header["window"][1]
+    ints = {"top_doc": TensorSpec((d, k), ("int64",), low=-1, high=header["n_docs"]),
+            "top_pos": TensorSpec((d, k), ("int64",), low=-1, high=header["max_length"]),
+            "window_ids": TensorSpec((d, k, w), ("int32",), low=-1),
+            "hist": TensorSpec((d, len(header["hist_edges"]) + 1), ("int64",), low=0),
+            "related_ids": TensorSpec((d, "related"), ("int32",), low=0, high=d)}
+    floats = {"top_values": TensorSpec((d, k), inf=True), "window_acts": TensorSpec((d, k, w)),
+              "related_cos": TensorSpec((d, "related"))}
+    floats |= {name: TensorSpec((d,)) for name in ("act_mean", "act_std", "act_min", "act_max",
+                                                   "frac_pos")}
+    specs = ints | floats
+    return {name: specs[name] for name in TENSORS}
 
 
 @dataclass
@@ -70,15 +103,14 @@ class ActivationRecords:
         cfg = RECORDS.read(path)
         header = {k: v for k, v in cfg.items() if k not in ("format", "format_version")}
         layers = {}
+        expect = tensor_specs(header)
         for layer in layer_files(path):
+            file = path / LAYER_FILE.format(layer=layer)
             try:
-                tensors, _ = load_tensors(path / LAYER_FILE.format(layer=layer),
-                                          cfg.get("fingerprint"))
+                if layer >= header["n_layers"]:
+                    raise InterpError(f"{file.name}: the model has {header['n_layers']} layers")
+                layers[layer], _ = load_tensors(file, cfg["fingerprint"], expect=expect,
+                                                meta={"layer": str(layer)})
             except InterpError as err:
                 raise RECORDS.invalid(path, str(err)) from None
-            missing = [t for t in TENSORS if t not in tensors]
-            if missing:
-                raise RECORDS.invalid(path, f"{LAYER_FILE.format(layer=layer)} lacks tensor "
-                                      f"{missing[0]!r}")
-            layers[layer] = tensors
         return cls(header, layers)

@@ -1,8 +1,9 @@
 """Codebooks as an interp.artifact (kind CODEBOOKS): a directory with cfg.json (model name
 and fingerprint, one entry per site) and codebooks.safetensors (codes, usage counts and, with
 the layer norm, its weight and bias). Written atomically; loading against a model with another
-fingerprint is refused. Format version 2 added the layer norm; version 1 directories (made
-without it) are refused with "make it again"."""
+fingerprint is refused, and so is a damaged one (cfg.json fields, tensor shapes, dtypes and
+finite values are checked before anything is built). Format version 2 added the layer norm;
+version 1 directories (made without it) are refused with "make it again"."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from interp.artifact import Kind, load_tensors, tensor_bytes
+import torch
+
+from interp.artifact import CFG_FILE, COUNT, INDEX, Kind, TensorSpec, load_tensors, tensor_bytes
 from interp.codebook.layer import Codebook
 from interp.codebook.splice import Codebooks, CodebookSite
 from interp.errors import InterpError
@@ -18,7 +21,10 @@ from interp.errors import InterpError
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-CODEBOOKS = Kind("codebooks", 2, "codebooks", made="were made for")
+SITE_FIELDS = {"layer": INDEX, "site": str, "n_codes": COUNT, "k": COUNT, "groups": COUNT,
+               "dim": COUNT, "similarity": str, "layer_norm": bool}
+CODEBOOKS = Kind("codebooks", 2, "codebooks", made="were made for", fields={
+    "model": str, "fingerprint": str, "sites": [SITE_FIELDS]})
 TENSORS_FILE = "codebooks.safetensors"
 
 
@@ -43,29 +49,46 @@ def save_codebooks(codebooks: Codebooks, path: str | os.PathLike, meta: dict | N
     return CODEBOOKS.save(path, cfg, {TENSORS_FILE: tensor_bytes(tensors, codebooks.fingerprint)})
 
 
+def tensor_specs(site: CodebookSite, entry: dict) -> dict[str, TensorSpec]:
+    """What the tensors of one cfg.json site entry must be (codes and layer norm finite
+    float32, usage counts non-negative int64)."""
+    groups, n, dim = entry["groups"], entry["n_codes"], entry["dim"]
+    specs = {f"{site.key}.codes": TensorSpec((groups, n, dim)),
+             f"{site.key}.counts": TensorSpec((groups, n), ("int64",), low=0)}
+    if entry["layer_norm"]:
+        specs |= {f"{site.key}.{name}": TensorSpec((groups, dim))
+                  for name in ("ln_weight", "ln_bias")}
+    return specs
+
+
 def load_codebooks(path: str | os.PathLike, model: Model) -> Codebooks:
-    """Load codebooks saved for `model`; InterpError if they were made for another model."""
+    """Load codebooks saved for `model`; InterpError if they were made for another model or
+    are damaged (naming the file and what is wrong). The tensors are checked against cfg.json
+    before any codebook is built."""
     cfg = CODEBOOKS.read(path, model)
     try:
-        tensors, _ = load_tensors(Path(path) / TENSORS_FILE, cfg["fingerprint"])
+        sites = [CodebookSite.parse((e["layer"], e["site"])) for e in cfg["sites"]]
+    except InterpError as err:
+        raise CODEBOOKS.invalid(path, f"{CFG_FILE}: {err}") from None
+    expect = {k: v for s, e in zip(sites, cfg["sites"], strict=True)
+              for k, v in tensor_specs(s, e).items()}
+    try:
+        tensors, _ = load_tensors(Path(path) / TENSORS_FILE, cfg["fingerprint"], expect=expect)
     except InterpError as err:
         raise CODEBOOKS.invalid(path, str(err)) from None
-    sites, books = [], []
-    for entry in cfg["sites"]:
-        s = CodebookSite(int(entry["layer"]), str(entry["site"]))
-        book = Codebook(int(entry["dim"]), int(entry["n_codes"]), int(entry["k"]),
-                        groups=int(entry["groups"]), similarity=entry["similarity"],
-                        layer_norm=bool(entry["layer_norm"]))
-        try:
-            book.codes.data.copy_(tensors[f"{s.key}.codes"])
+    try:
+        books = [Codebook(e["dim"], e["n_codes"], e["k"], groups=e["groups"],
+                          similarity=e["similarity"], layer_norm=e["layer_norm"])
+                 for e in cfg["sites"]]
+        out = Codebooks(sites, books, model_name=cfg["model"], fingerprint=cfg["fingerprint"])
+    except InterpError as err:
+        raise CODEBOOKS.invalid(path, f"{CFG_FILE}: {err}") from None
+    with torch.no_grad():
+        for s, book in out.items():
+            book.codes.copy_(tensors[f"{s.key}.codes"])
             book.counts.copy_(tensors[f"{s.key}.counts"])
             if book.layer_norm:
-                book.ln_weight.data.copy_(tensors[f"{s.key}.ln_weight"])
-                book.ln_bias.data.copy_(tensors[f"{s.key}.ln_bias"])
-        except (KeyError, RuntimeError) as err:
-            raise InterpError(f"codebooks in '{path}' are damaged at {s}: {err}") from None
-        sites.append(s)
-        books.append(book)
-    out = Codebooks(sites, books, model_name=cfg["model"], fingerprint=cfg["fingerprint"])
+                book.ln_weight.copy_(tensors[f"{s.key}.ln_weight"])
+                book.ln_bias.copy_(tensors[f"{s.key}.ln_bias"])
     out.check_model(model)
     return out.to(model.device)

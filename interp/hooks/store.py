@@ -3,7 +3,7 @@ shards plus cfg.json, written last.
 
 Shards stream out as they fill, so each file, not the directory, is written under a temporary
 name then renamed: a directory without cfg.json is an interrupted capture and is never read
-as complete.
+as complete. Shards are read back checked against cfg.json (names, shapes, dtypes).
 """
 
 from __future__ import annotations
@@ -16,15 +16,26 @@ from typing import TYPE_CHECKING, Any
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.artifact import CFG_FILE, Kind, cfg_bytes
-from interp.atomic import write_atomic, write_with
+from interp.artifact import (
+    CFG_FILE,
+    INDEX,
+    Kind,
+    TensorSpec,
+    cfg_bytes,
+    field_problem,
+    load_tensors,
+    tensor_bytes,
+)
+from interp.atomic import write_atomic
 from interp.errors import InterpError
 from interp.hooks.activations import Activations
 
 if TYPE_CHECKING:
     from interp.models.model import Model
 
-ACTIVATIONS = Kind("activations", 1, "activations", made="were captured from")
+ACTIVATIONS = Kind("activations", 1, "activations", made="were captured from", fields={
+    "fingerprint": str, "sites": [str], "shapes": dict, "dtype": str, "shards": [str],
+    "n_shards": INDEX, "n_sequences": INDEX, "n_tokens": INDEX})
 SHARD_FILE = "shard_{:05d}.safetensors"
 SHARD_GLOB = "shard_*.safetensors"
 TMP_SUFFIX = ".tmp"  # interp.atomic's temporaries end so
@@ -77,10 +88,7 @@ class ShardWriter:
         tensors[MASK] = part.mask.contiguous()
         tensors[POSITIONS] = part.positions.contiguous()
         name = SHARD_FILE.format(len(self.files))
-        from safetensors.torch import save_file
-
-        tags = {"format": ACTIVATIONS.format}
-        write_with(self.directory / name, lambda tmp: save_file(tensors, str(tmp), metadata=tags))
+        write_atomic(self.directory / name, tensor_bytes(tensors, format=ACTIVATIONS.format))
         self.files.append(name)
         self._pending, self._slots = [], 0
 
@@ -118,6 +126,12 @@ class ActivationStore:
                 "capture again with overwrite=True"
             )
         self.cfg: dict[str, Any] = ACTIVATIONS.read(self.directory)
+        why = field_problem(self.cfg["shapes"], {n: [INDEX] for n in self.cfg["sites"]},
+                            "'shapes'")
+        if not why and len(self.cfg["shards"]) != self.cfg["n_shards"]:
+            why = "'n_shards' is not the length of 'shards'"
+        if why:
+            raise ACTIVATIONS.invalid(self.directory, f"{CFG_FILE}: {why}")
         missing = [f for f in self.cfg["shards"] if not (self.directory / f).is_file()]
         if missing:
             raise InterpError(f"'{self.directory}' is missing shard {missing[0]}")
@@ -159,11 +173,15 @@ class ActivationStore:
         if not 0 <= i < len(self):
             raise InterpError(f"shard {i} out of range; valid: 0..{len(self) - 1}")
         wanted = self._check_names(names)
-        from safetensors import safe_open
-
-        with safe_open(str(self.directory / self.cfg["shards"][i]), framework="pt") as f:
-            acts = {n: f.get_tensor(n) for n in wanted}
-            tokens, mask, pos = (f.get_tensor(k) for k in (TOKENS, MASK, POSITIONS))
+        slots = TensorSpec(("batch", "pos"), ("int64",))  # checked first: they set the sizes
+        expect = {TOKENS: slots, MASK: TensorSpec(("batch", "pos"), ("bool",)), POSITIONS: slots}
+        expect |= {n: TensorSpec(("batch", "pos", *self.shapes[n]), (self.cfg["dtype"],),
+                                 values=False) for n in wanted}
+        try:
+            acts, _ = load_tensors(self.directory / self.cfg["shards"][i], expect=expect)
+        except InterpError as err:
+            raise ACTIVATIONS.invalid(self.directory, str(err)) from None
+        tokens, mask, pos = (acts.pop(k) for k in (TOKENS, MASK, POSITIONS))
         meta = {"pad_id": self.cfg.get("pad_id", 0), "model": self.cfg.get("model")}
         return Activations(acts, tokens, mask, pos, self.fingerprint, meta)
 

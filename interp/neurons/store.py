@@ -14,15 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from interp.artifact import CFG_FILE, LAYER_FILE, Kind, cfg_bytes, load_tensors, tensor_bytes
+from interp.artifact import (
+    CFG_FILE,
+    COUNT,
+    LAYER_FILE,
+    Kind,
+    TensorSpec,
+    cfg_bytes,
+    load_tensors,
+    tensor_bytes,
+)
 from interp.atomic import write_atomic
 from interp.errors import InterpError
 from interp.neurons.decode import LayerDecode
 from interp.neurons.options import DEFINITIONS, DecodeOptions
 
-NEURON_MAP = Kind("neuron-map", 1, "neuron map", made="is of")
+NEURON_MAP = Kind("neuron-map", 1, "neuron map", made="is of", fields={
+    "model": str, "fingerprint": str, "architecture": str, "n_layers": COUNT, "d_mlp": COUNT,
+    "d_model": COUNT, "d_vocab": COUNT, "options": dict, "vocab_sha256": str})
 VOCAB_FILE = "vocab.json"
 EXTRAS = ("calibration", "token_flags")
 _TMP_PATTERNS = (".tmp-*", ".*.tmp")  # older writers, then interp.atomic's
@@ -126,23 +135,21 @@ def read_header(path: Path) -> tuple[MapHeader, list[str]]:
     return header, vocab
 
 
+def layer_specs(header: MapHeader) -> dict[str, TensorSpec]:
+    """What each tensor of a layer file must be: ids int32 token ids, the rest finite float32,
+    shaped as cfg.json's "shapes_per_layer"."""
+    ids = {"dtypes": ("int32",), "low": 0, "high": header.d_vocab}
+    return {name: TensorSpec(tuple(shape), **(ids if name.endswith("_ids") else {}))
+            for name, shape in header.to_json()["shapes_per_layer"].items()}
+
+
 def read_layer(path: Path, header: MapHeader, layer: int) -> LayerDecode:
-    """One layer's tensors, checked against the header (shapes, dtypes, fingerprint, options)."""
+    """One layer's tensors, checked against the header (shapes, dtypes, values, fingerprint,
+    options, layer)."""
     file = path / LAYER_FILE.format(layer=layer)
+    meta = {"layer": str(layer), "options_digest": header.options.digest()}
     try:
-        tensors, meta = load_tensors(file, header.fingerprint)
+        tensors, _ = load_tensors(file, header.fingerprint, expect=layer_specs(header), meta=meta)
     except InterpError as err:
         raise _corrupt(path, str(err)) from None
-    if meta.get("options_digest") != header.options.digest() or meta.get("layer") != str(layer):
-        raise _corrupt(path, f"{file.name} was made with other options or for another layer")
-    shapes = header.to_json()["shapes_per_layer"]
-    for name, shape in shapes.items():
-        t = tensors.get(name)
-        if t is None or list(t.shape) != shape:
-            raise _corrupt(path, f"{file.name}: {name} is missing or has the wrong shape")
-        if name.endswith("_ids"):
-            if t.dtype != torch.int32 or (t.numel() and (t.min() < 0 or t.max() >= header.d_vocab)):
-                raise _corrupt(path, f"{file.name}: {name} holds invalid token ids")
-        elif t.dtype != torch.float32:
-            raise _corrupt(path, f"{file.name}: {name} is not float32")
     return LayerDecode.from_tensors(tensors)
