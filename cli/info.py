@@ -13,7 +13,8 @@ def add_parser(subparsers) -> None:
     parser = command(subparsers, "info", "print a model's facts, fingerprint and sites", __doc__)
     add_model_options(parser)
     parser.add_argument("--layer", type=int, default=None,
-                        help="also list this layer's hook names and activation shapes")
+                        help="also print each site's TransformerLens hook name at this "
+                        "layer (e.g. blocks.3.mlp.hook_post)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=run)
 

@@ -11,6 +11,9 @@ from typing import Any
 
 _NORMS = {"LN": "layernorm", "LNPre": "layernorm", "RMS": "rmsnorm", "RMSPre": "rmsnorm"}
 _POSITIONAL = {"standard": "absolute", "rotary": "rotary"}
+#: Where HF configs name the MLP activation, in transformer-lens' order, plus Falcon's
+#: `activation` (transformer-lens does not read it and reports its default, relu).
+_ACTIVATION_FIELDS = ("activation_function", "hidden_activation", "hidden_act", "activation")
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def facts_from_bridge(bridge: Any) -> ModelFacts:
         architecture=str(cfg.architecture or type(hf_model).__name__),
         n_layers=int(cfg.n_layers),
         d_model=int(cfg.d_model),
-        d_mlp=int(cfg.d_mlp),
+        d_mlp=_mlp_width(bridge),
         n_heads=n_heads,
         n_kv_heads=int(n_kv),
         d_head=int(cfg.d_head),
@@ -89,10 +92,20 @@ def facts_from_bridge(bridge: Any) -> ModelFacts:
         gated_mlp=bool(cfg.gated_mlp),
         norm=norm,
         positional=str(positional),
-        act_fn=str(cfg.act_fn),
+        act_fn=str(_first(hf_cfg, *_ACTIVATION_FIELDS, default=cfg.act_fn)),
         tied_embeddings=_tied(hf_model),
         parallel_attn_mlp=parallel,
     )
+
+
+def _mlp_width(bridge: Any) -> int:
+    """Neurons per MLP as layer 0's input projection has them (transformer-lens' cfg.d_mlp
+    assumes 4 * d_model when a config names the width otherwise, e.g. OPT's ffn_dim); cfg.d_mlp
+    for an MLP without a separate input projection (fused, mixture of experts)."""
+    component = getattr(bridge.blocks[0].mlp, "in", None)
+    module = getattr(component, "original_component", None) or component
+    width = _first(module, "out_features", "nf")  # nn.Linear, GPT-2's Conv1D
+    return int(width if width is not None else bridge.cfg.d_mlp)
 
 
 def _tied(hf_model: Any) -> bool:

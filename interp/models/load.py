@@ -115,23 +115,24 @@ def _progress_bars(enabled: bool) -> Iterator[None]:
 
 
 def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """The HF model and tokenizer in `where`; the config is read and its layout checked
+    (interp.models.layouts) before any weight is."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    not_found = (
-        f"model {where!r} could not be found locally: it is not a directory and not in the "
-        "Hugging Face cache (interp never downloads); pass a local directory saved with "
-        "save_pretrained()"
-    )
+    from interp.models.layouts import check_config
+
+    try:
+        config = AutoConfig.from_pretrained(where, local_files_only=True)
+    except Exception as err:  # noqa: BLE001 - missing, unknown model_type, bad fields...
+        raise _hf_error(err, where, local) from None
+    check_config(config)
     try:
         hf_model = AutoModelForCausalLM.from_pretrained(
-            where, dtype=dtype, local_files_only=True, attn_implementation="eager"
+            where, config=config, dtype=dtype, local_files_only=True,
+            attn_implementation="eager",
         )
-    except OSError as err:
-        if not local:
-            raise InterpError(not_found) from None
-        raise InterpError(f"could not load the model in '{where}': {_first_line(err)}") from None
-    except Exception as err:  # noqa: BLE001 - corrupt safetensors, bad model_type, shapes...
-        raise InterpError(f"could not load the model in '{where}': {_first_line(err)}") from None
+    except Exception as err:  # noqa: BLE001 - corrupt safetensors, shapes, no causal LM...
+        raise _hf_error(err, where, local) from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
     except Exception as err:  # noqa: BLE001 - any tokenizer failure is a bad directory
@@ -145,6 +146,17 @@ def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
             "beside the weights with tokenizer.save_pretrained()"
         )
     return hf_model.eval(), tokenizer
+
+
+def _hf_error(err: Exception, where: str, local: bool) -> InterpError:
+    """One line for a failure of transformers to read the model in `where`."""
+    if isinstance(err, OSError) and not local:
+        return InterpError(
+            f"model {where!r} could not be found locally: it is not a directory and not in the "
+            "Hugging Face cache (interp never downloads); pass a local directory saved with "
+            "save_pretrained()"
+        )
+    return InterpError(f"could not load the model in '{where}': {_first_line(err)}")
 
 
 def load_model(
@@ -178,6 +190,7 @@ def load_model(
 
     from interp.models.facts import facts_from_bridge
     from interp.models.fingerprint import fingerprint_params
+    from interp.models.layouts import check_bridge
     from interp.models.model import Model
 
     try:
@@ -193,11 +206,12 @@ def load_model(
             device=dev,
             dtype=hf_model.dtype,
         )
-    except (ValueError, KeyError, NotImplementedError) as err:  # unsupported architecture
+    except Exception as err:  # only transformers / transformer-lens code runs above
         raise InterpError(
             f"transformer-lens cannot wrap {name!r} ({type(hf_model).__name__}): "
-            f"{_first_line(err)}"
+            f"{type(err).__name__}: {_first_line(err)}"
         ) from err
+    check_bridge(bridge, name)
     bridge.eval()
     source_info = _converted_source(path)
     if source_info is not None:

@@ -77,6 +77,9 @@ def find_neurons(
     FindNeuronsOptions(limit, by, variants)
     if by not in RANK_BY:
         raise choices_error("by", by, RANK_BY)
+    if not nmap.data:  # (a map without neurons does not load: interp.neurons.store)
+        raise InterpError(f"the neuron map of {nmap.model} has no layers, so there is nothing "
+                          "to search; map its layers with map-neurons first")
     ids = token_ids(nmap.vocab, words, variants)
     if not ids:
         tried = ", ".join(repr(w) for w in words[:5])

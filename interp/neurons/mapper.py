@@ -222,12 +222,8 @@ def decode_neurons(
     resume = path is not None and prepare_output(path, map_header(model, options, vocab))
     unembed, extras = prepare_unembedding(model, options, dev)
     header = map_header(model, options, vocab, extras)
-    done: set[int] = set()
-    if path is not None:
-        if resume:
-            done = set(layer_files(path))
-        else:
-            store.write_header(path, header, vocab)
+    done = set(layer_files(path)) if resume else set()
+    fresh = path is not None and not resume  # the header is written with the first layer
     reporter = LayerProgress() if progress is True else (progress or None)
 
     results: dict[int, LayerDecode] = {}
@@ -244,6 +240,9 @@ def decode_neurons(
             data = decode_vectors(vectors, unembed, options, chunk_size,
                                   reporter.advance if reporter else None)
             if path is not None:
+                if fresh:  # only now: a run that fails before its first layer leaves nothing
+                    store.write_header(path, header, vocab)
+                    fresh = False
                 store.write_layer(path, header, layer, data)
             else:
                 results[layer] = data
