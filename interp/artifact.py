@@ -153,12 +153,13 @@ class Kind:
         check_model(f"{self.noun} in '{path}' {self.made}", cfg.get("model"),
                     cfg.get("fingerprint"), model, fix)
 
-    def check_output(self, path: str | os.PathLike) -> bool:
+    def check_output(self, path: str | os.PathLike, param: str = "out") -> bool:
         """Whether `path` already holds an artifact of this kind (True) or is new or empty
-        (False); InterpError when it is a file or holds anything else."""
-        path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise InterpError(f"output '{path}' exists and is not a directory")
+        (False); InterpError (naming `param`) when it cannot be written (interp.outputs), or
+        holds anything else."""
+        from interp.outputs import output_dir
+
+        path = output_dir(path, param)
         if not path.is_dir() or not any(path.iterdir()):
             return False
         if not (path / CFG_FILE).is_file():

@@ -10,6 +10,7 @@ the CLI's parser stays light. The decode options of neuron maps are
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +38,21 @@ def _within(options: Any, low: float, high: float, *names: str) -> None:
 
 
 def _positive(options: Any, *names: str) -> None:
-    """Raise unless each named field is a number > 0 (None is allowed: not set)."""
+    """Raise unless each named field is a finite number > 0 (None is allowed: not set)."""
     for name in names:
         value = getattr(options, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not value > 0):
-            raise InterpError(f"{name} must be a number > 0, got {value!r}")
+                                  or not 0 < value < math.inf):
+            raise InterpError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _finite(options: Any, *names: str) -> None:
+    """Raise unless each named field is a finite number (None is allowed: not set)."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value)):
+            raise InterpError(f"{name} must be a finite number, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,12 @@ class SteerOptions(ClampOptions):
     def __post_init__(self) -> None:
         _whole(self, "n_samples", "max_new_tokens")
         _whole(self, "show", least=0)
-        _positive(self, "temperature", "top_k", "top_p")
+        _positive(self, "temperature")
+        if self.top_k is not None:
+            _whole(self, "top_k")
+        if self.top_p is not None:
+            _within(self, 0, 1, "top_p")
+            _positive(self, "top_p")
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,7 @@ class CodebookSteerOptions:
         _whole(self, "n_samples", "max_new_tokens")
         _whole(self, "show", least=0)
         _positive(self, "temperature")
+        _finite(self, "strength")
 
 
 @dataclass(frozen=True)
@@ -315,6 +331,7 @@ class CircuitsOptions:
     def __post_init__(self) -> None:
         _whole(self, "n_prompts", least=2)
         _whole(self, "latents", "epochs", "n_train")
+        _finite(self, "truth_threshold", "threshold")
         if self.top_n is not None:
             _whole(self, "top_n")
         if self.l1 is not None and (isinstance(self.l1, bool) or not isinstance(

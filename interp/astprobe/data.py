@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from interp.errors import InterpError
+from interp.texts.files import reading
 
 SPLITS = ("train", "val", "test")
 _SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
@@ -98,7 +99,7 @@ def read_jsonl(path: str | os.PathLike, field: str | None = None,
         raise InterpError(f"jsonl file {str(p)!r} does not exist")
     opener = gzip.open if p.suffix == ".gz" else open
     out: list[str] = []
-    with opener(p, "rt", encoding="utf-8") as fh:
+    with reading(p, "jsonl file"), opener(p, "rt", encoding="utf-8") as fh:
         for i, line in enumerate(fh):
             if not line.strip():
                 continue

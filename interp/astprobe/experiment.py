@@ -130,6 +130,9 @@ def run_experiment(
     (`random_embeddings="kept"`, the paper's baseline) or re-initialises them too ("fresh")."""
     if random_embeddings not in RANDOM_EMBEDDINGS:
         raise choices_error("random_embeddings", random_embeddings, RANDOM_EMBEDDINGS)
+    facts = getattr(model, "facts", None)
+    if facts is not None:
+        _rows(facts.n_layers + 1, layers)  # a bad layer fails before any work
     cfg = cfg or ProbeConfig()
     samples, skipped = prepare_samples(model, splits, language, tokenizer=tokenizer)
     vocab = Vocab.from_samples(samples["train"])

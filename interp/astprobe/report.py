@@ -123,8 +123,11 @@ def ast_probe_report(
     from interp.astprobe.parse import get_parser
     from interp.errors import InterpError
     from interp.options import AstProbeOptions, as_model
+    from interp.outputs import output_dir
 
     o = options or AstProbeOptions()
+    out = output_dir(out)
+    cache = output_dir(o.cache or out / "cache", "cache")
     get_parser(o.language)  # unknown or missing grammar: error before loading anything
     if o.data == "stdlib":
         if o.language != "python":
@@ -142,6 +145,6 @@ def ast_probe_report(
         model, splits, language=o.language, layers=o.layers, cfg=cfg, ranks=o.ranks,
         random_baseline=o.random_baseline, random_embeddings=o.random_embeddings,
         n_examples=o.examples,
-        cache_dir=o.cache or str(Path(out) / "cache"))
+        cache_dir=str(cache))
     results["data"] = o.data
     return results, write_report(results, out)

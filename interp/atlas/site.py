@@ -65,9 +65,11 @@ def js_data(call: str, key: str | None, obj: Any) -> bytes:
 
 
 def check_output(out: Path) -> None:
-    """The site folder must be new, empty, or a previous atlas (replaced whole)."""
-    if out.exists() and not out.is_dir():
-        raise InterpError(f"output '{out}' exists and is not a folder; choose a new folder")
+    """The site folder must be writable (interp.outputs) and new, empty, or a previous atlas
+    (replaced whole)."""
+    from interp.outputs import output_dir
+
+    output_dir(out)
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise InterpError(f"output folder '{out}' exists and holds other files (no {MARKER}); "
                           "choose a new or empty folder")
@@ -155,7 +157,9 @@ def build_atlas(
     """
     from interp.atlas.collect import collect_records
     from interp.atlas.dose import dose_files, read_dose
+    from interp.outputs import output_dir
 
+    out = output_dir(out)  # an empty name is not "."
     if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
         raise InterpError(f"shard_size must be a positive integer, got {shard_size!r}")
     if isinstance(search_limit, bool) or not isinstance(search_limit, int) or search_limit < 1:
@@ -189,7 +193,7 @@ def build_atlas(
     records_dir = None
     if isinstance(records, (str, os.PathLike)):
         records_dir = Path(records)
-        if RECORDS.check_output(records_dir):
+        if RECORDS.check_output(records_dir, "records"):
             records = ActivationRecords.load(records_dir)
         elif model is None:
             raise InterpError(f"'{records_dir}' holds no activation records; give a model to "

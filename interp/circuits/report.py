@@ -235,8 +235,10 @@ def circuit_report(
     from interp.circuits.tasks import TASKS, make_task
     from interp.circuits.tasks.custom import task_from_file
     from interp.options import as_model
+    from interp.outputs import output_dir
 
     o = options or CircuitsOptions()
+    output_dir(out)
     methods = parse_methods(o.method)
     if (task is None) == (task_file is None):
         raise InterpError(f"give exactly one task: a name ({', '.join(TASKS)}) or a task_file")

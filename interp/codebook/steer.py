@@ -8,6 +8,7 @@ continuously (add `strength` times the code vector to the codebook's output).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -87,6 +88,8 @@ def _validate(codebooks: Codebooks, spec: CodeSteer) -> tuple[Any, Any]:
             isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in spec.rows)):
         raise InterpError(f"rows {spec.rows!r} must be a non-empty tuple of batch row indices "
                           ">= 0, or None for every row")
+    if not math.isfinite(spec.strength):
+        raise InterpError(f"strength must be a finite number, got {spec.strength!r}")
     if spec.mode == "slot" and (int(spec.strength) != spec.strength
                                 or not 1 <= spec.strength <= book.k):
         raise InterpError(f"slot strength {spec.strength!r} must be an integer in 1..{book.k} "
@@ -171,16 +174,13 @@ def steer_codes(
     of samples mentioning `concept`, with Wilson intervals)."""
     from interp.steer.concepts import resolve_concept
     from interp.steer.dose import check_prompts
-    from interp.steer.sampling import SteerResult, _sample
+    from interp.steer.sampling import SteerResult, _sample, check_sampling
 
     prompt = check_prompts(prompt)[0]
     specs = [steers] if isinstance(steers, CodeSteer) else list(steers)
     for spec in specs:
         _validate(codebooks, spec)
-    for name, value in (("n_samples", n_samples), ("max_new_tokens", max_new_tokens),
-                        ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InterpError(f"{name} must be a positive integer, got {value!r}")
+    check_sampling(model, prompt, n_samples, max_new_tokens, batch_size, temperature)
     words = None if concept is None else resolve_concept(concept)
     gen = {"max_new_tokens": max_new_tokens, "temperature": temperature, "stop_at_eos": False}
     with splice(model, codebooks):

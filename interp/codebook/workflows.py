@@ -57,7 +57,7 @@ def train_codebooks(
     the options' texts (a file: its last tenth held out for the health check; else the
     model's default corpus, interp.texts.default_documents, with a held-out part), save them
     with their training settings and health in `out`."""
-    from interp.codebook.artifact import save_codebooks
+    from interp.codebook.artifact import CODEBOOKS, save_codebooks
     from interp.codebook.health import health
     from interp.codebook.layer import SIMILARITIES
     from interp.codebook.splice import Codebooks, CodebookSite
@@ -74,8 +74,10 @@ def train_codebooks(
                          train_model=o.train_model, kmeans_init=o.kmeans,
                          replace_dead_every=o.replace_dead_every, seed=o.seed)
     config.check()
+    CODEBOOKS.check_output(out)
     texts = read_lines(o.texts) if o.texts else None
     model = as_model(model)
+    model.check_length(o.seq_len, f"seq_len {o.seq_len}")
     if texts:  # the last tenth is held out
         cut = max(1, len(texts) // 10)
         held, texts = texts[-cut:], texts[:-cut] or texts
@@ -158,12 +160,14 @@ def steer_codebooks(
     from interp.codebook.steer import CodeSteer, steer_codes
     from interp.steer.clamps import parse_positions_text
     from interp.steer.dose import check_prompts
+    from interp.steer.sampling import check_sampling
 
     o = options or CodebookSteerOptions()
     check_prompts(prompt)
     positions = parse_positions_text(o.positions)
     specs = [CodeSteer.parse(c, o.mode, o.strength, positions) for c in codes]
     model = as_model(model)
+    check_sampling(model, prompt, o.n_samples, o.max_new_tokens, 1, o.temperature)
     books = load_codebooks(codebooks, model)
     return steer_codes(model, books, prompt, specs, o.n_samples, concept=o.concept,
                        max_new_tokens=o.max_new_tokens, temperature=o.temperature, seed=o.seed)

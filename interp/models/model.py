@@ -147,6 +147,14 @@ class Model:
         with torch.set_grad_enabled(grad):
             return self.bridge(tokens, return_type="logits", **kwargs)
 
+    def check_length(self, n_tokens: int, what: str) -> None:
+        """InterpError unless `n_tokens` (described by `what`, e.g. "max_new_tokens 500 after
+        a prompt of 7 tokens") fit the model's context (facts.n_ctx): the one context check."""
+        n_ctx = self.facts.n_ctx
+        if n_tokens > n_ctx:
+            raise InterpError(f"{what}: {n_tokens} tokens, more than the model's context of "
+                              f"{n_ctx}; use at most {n_ctx} in all")
+
     def generate(
         self, prompt: str | list[str] | Int[Tensor, "batch pos"], max_new_tokens: int = 20, *,
         do_sample: bool = False, use_cache: bool = True, temperature: float = 1.0,
@@ -160,6 +168,10 @@ class Model:
         kwargs.setdefault("verbose", False)
         if isinstance(prompt, Tensor):
             prompt = prompt.to(self.device)
+        n_prompt = (prompt.shape[-1] if isinstance(prompt, Tensor) else
+                    self.to_tokens(prompt, prepend_bos=prepend_bos).shape[-1])
+        self.check_length(n_prompt + max_new_tokens,
+                          f"max_new_tokens {max_new_tokens} after a prompt of {n_prompt} tokens")
         with torch.no_grad():
             return self.bridge.generate(
                 prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,

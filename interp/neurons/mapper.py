@@ -126,6 +126,10 @@ def map_neurons(
     shard = parse_shard(shard) if isinstance(shard, str) else shard
     if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
         raise InterpError(f"chunk_size must be at least 1, got {chunk_size!r}")
+    if out is not None:
+        from interp.neurons.store import NEURON_MAP
+
+        NEURON_MAP.check_output(out)  # before the model loads
     model = as_model(model)
     n_layers = model.facts.n_layers
     selected = resolve_layers(n_layers, layers)

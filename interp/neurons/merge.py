@@ -20,6 +20,7 @@ def merge_maps(sources: Sequence[str | os.PathLike], out: str | os.PathLike) -> 
     InterpError and leave `out` untouched."""
     if not sources:
         raise InterpError("merge needs at least one map directory")
+    store.NEURON_MAP.check_output(out)  # before reading the sources
     maps = [NeuronMap.load(s) for s in sources]
     first = maps[0]
     for path, m in zip(sources[1:], maps[1:], strict=True):

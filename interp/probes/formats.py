@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from interp.errors import InterpError
+from interp.texts.files import reading
 
 TEXT_COLUMNS = ("text", "statement", "sentence", "question", "input", "headline", "examples",
                 "review", "prompt")
@@ -198,7 +199,7 @@ def read_file(path: Path, text_column: str | None = None, label_column: str | No
     """(texts, raw labels, format name, group ids or None) from `path`; InterpError for
     anything unreadable."""
     name = path.name.lower()
-    try:
+    with reading(path, "dataset"):
         if name.startswith("stsa.binary") or name.endswith(".txt"):
             if group_column is not None:
                 raise InterpError(f"'{path}' is an STSA text file; it has no group column")
@@ -221,9 +222,5 @@ def read_file(path: Path, text_column: str | None = None, label_column: str | No
             if not isinstance(data, list):
                 raise InterpError(f"'{path}' must hold a list of examples")
             return _from_rows(data, path, text_column, label_column, group_column)
-    except UnicodeDecodeError:
-        raise InterpError(f"'{path}' is not UTF-8 text") from None
-    except OSError as err:
-        raise InterpError(f"cannot read '{path}': {err.strerror or err}") from None
     raise InterpError(f"unknown dataset format for '{path}'; expected one of "
                       f"{', '.join(EXTENSIONS)}")

@@ -202,18 +202,19 @@ def concept_depth_report(
     """`interp concept-depth`: read and check the datasets (bundled names or files) and the
     options, then load the model, run the probes with the requested controls and robustness
     conditions, and write results.json, summary.csv and the offline figure page into `out`."""
-    from pathlib import Path
 
     from interp.options import ConceptDepthOptions, as_model
+    from interp.outputs import output_dir
     from interp.viz.concept_depth import report_html
 
     o = options or ConceptDepthOptions()
+    out = output_dir(out)
+    cache = output_dir(o.cache or out / "cache", "cache")
     check_options(o.site, o.pooling, o.folds, o.control, o.quantize)
     probed = load_datasets(datasets, o)  # every file is read and checked before the model loads
     model = as_model(model)
-    out = Path(out)
     result = run_concept_depth(
         model, probed, site=o.site, pooling=o.pooling, folds=o.folds, seed=o.seed,
-        cache_dir=o.cache or out / "cache", controls=o.control, noise=o.noise,
+        cache_dir=cache, controls=o.control, noise=o.noise,
         quantize=o.quantize, batch_size=o.batch_size, jump=o.jump, margin=o.margin, tol=o.tol)
     return result, result.write(out, report_html(result, relative=o.relative))

@@ -5,6 +5,7 @@ for target neurons and for random control neurons of the same layers at the same
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,13 @@ def dose_response(
         raise InterpError("no clamp values given; pass e.g. values=[0, 1, 5, 10]")
     if isinstance(n_controls, bool) or not isinstance(n_controls, int) or n_controls < 0:
         raise InterpError(f"n_controls must be a non-negative integer, got {n_controls!r}")
+    per_layer = Counter(layer for layer, _ in targets)
+    for layer, count in sorted(per_layer.items()):
+        room = (model.facts.d_mlp - count) // count
+        if n_controls > room:
+            raise InterpError(f"n_controls {n_controls} needs {n_controls * count} neurons of "
+                              f"layer {layer} besides the targets; it has "
+                              f"{model.facts.d_mlp - count}: use at most {room}")
     plain_unit = "raw" if mode == "scale" else unit  # a scale factor has no unit
     parsed = []
     for given in values:

@@ -12,6 +12,7 @@ import torch
 from interp.errors import InterpError
 from interp.hooks import intervene
 from interp.options import SteerOptions
+from interp.progress import Progress
 from interp.steer.clamps import ClampLike, as_clamps, to_interventions
 from interp.steer.concepts import mention_pattern, mentions, resolve_concept, word_count
 from interp.steer.dose import check_prompts
@@ -96,12 +97,41 @@ class SteerResult:
         return "\n".join(lines)
 
 
+def check_sampling(model: Model, prompt: str, n_samples: int, max_new_tokens: int,
+                   batch_size: int, temperature: float, top_k: int | None = None,
+                   top_p: float | None = None) -> None:
+    """InterpError naming the first bad sampling setting: counts are positive integers, the
+    temperature a finite number > 0, top_k an integer >= 1, top_p in (0, 1], and the prompt
+    plus max_new_tokens within the model's context (Model.check_length). Checked before any
+    sampling by `steer` and codebook steering (one place)."""
+    import math
+
+    for name, value in (("n_samples", n_samples), ("max_new_tokens", max_new_tokens),
+                        ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InterpError(f"{name} must be a positive integer, got {value!r}")
+    if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+            or not math.isfinite(temperature) or not temperature > 0):
+        raise InterpError(f"temperature must be a finite number > 0, got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                              or top_k < 1):
+        raise InterpError(f"top_k must be an integer >= 1, got {top_k!r}")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float))
+                              or not 0 < top_p <= 1):
+        raise InterpError(f"top_p must be in (0, 1], got {top_p!r}")
+    n_prompt = model.to_tokens(prompt).shape[-1]
+    model.check_length(n_prompt + max_new_tokens,
+                       f"max_new_tokens {max_new_tokens} after a prompt of {n_prompt} tokens")
+
+
 def _sample(model: Model, prompt: str, n: int, seed: int, batch_size: int, use_cache: bool,
             gen: dict[str, Any]) -> list[str]:
     tokens = model.to_tokens(prompt)
     devices = [model.device.index or 0] if model.device.type == "cuda" else []
     texts: list[str] = []
-    with torch.random.fork_rng(devices=devices):
+    # more than one batch: a bar on a terminal, a line about every tenth otherwise
+    with torch.random.fork_rng(devices=devices), Progress(
+            "sample", total=n, unit="sample", enabled=n > batch_size) as bar:
         torch.manual_seed(seed)
         for start in range(0, n, batch_size):
             k = min(batch_size, n - start)
@@ -110,6 +140,9 @@ def _sample(model: Model, prompt: str, n: int, seed: int, batch_size: int, use_c
             new = out[:, tokens.shape[1]:].cpu()
             texts += [model.tokenizer.decode(row.tolist(), skip_special_tokens=True)
                       for row in new]
+            bar.update(k)
+            if (start + k) * 10 // n > start * 10 // n:  # about every tenth
+                bar.note(f"{start + k}/{n} samples")
     return texts
 
 
@@ -142,12 +175,8 @@ def steer(
     """
     prompt = check_prompts(prompt)[0]
     specs = as_clamps(clamps)
-    for name, value in (("n_samples", n_samples), ("max_new_tokens", max_new_tokens),
-                        ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InterpError(f"{name} must be a positive integer, got {value!r}")
-    if not temperature > 0:
-        raise InterpError(f"temperature must be positive, got {temperature!r}")
+    check_sampling(model, prompt, n_samples, max_new_tokens, batch_size, temperature, top_k,
+                   top_p)
     words = None if concept is None else resolve_concept(concept)
     gen = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_k": top_k,
            "top_p": top_p, "stop_at_eos": False}

@@ -37,7 +37,7 @@ def steer_prompt(
     "5:123+=3", ...); the rate of samples mentioning the options' concept in each arm."""
     from interp.steer.clamps import Clamp, parse_positions_text
     from interp.steer.dose import check_prompts
-    from interp.steer.sampling import steer
+    from interp.steer.sampling import check_sampling, steer
 
     o = options or SteerOptions()
     check_prompts(prompt)
@@ -45,6 +45,8 @@ def steer_prompt(
     parsed = [Clamp.parse(text, mode=o.mode, positions=positions, site=o.site)
               for text in clamps]  # malformed input fails before the model loads
     model = as_model(model)
+    check_sampling(model, prompt, o.n_samples, o.max_new_tokens, 64, o.temperature, o.top_k,
+                   o.top_p)  # before the scale corpus is read
     return steer(model, prompt, parsed, o.n_samples, concept=o.concept,
                  max_new_tokens=o.max_new_tokens, temperature=o.temperature, top_k=o.top_k,
                  top_p=o.top_p, seed=o.seed, scales=scale_corpus_scales(model, o))
@@ -59,6 +61,7 @@ def dose_response_report(
     options' values and measure P(concept) at the next token of each prompt (`prompts` and
     the lines of `prompts_file`), against random control neurons; write the table (and the
     figure unless it is "-"). Returns the result and the files written."""
+    from interp.outputs import output_file
     from interp.steer.clamps import Clamp, parse_positions_text, parse_value
     from interp.steer.dose import check_prompts, dose_response
     from interp.steer.table import table_format, write_atomic
@@ -70,7 +73,10 @@ def dose_response_report(
     if not prompts:
         raise InterpError("no prompts given; give prompts or a prompts_file")
     check_prompts(prompts)
+    output_file(o.table, "table")
     table_format(o.table)
+    if o.figure != "-":
+        output_file(o.figure, "figure")
     sweep: list[Any] = [v if v[-1:] in ("x", "X") else parse_value(v)[0] for v in o.values]
     positions = parse_positions_text(o.positions)
     if o.mode is not None:

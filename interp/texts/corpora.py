@@ -195,8 +195,7 @@ def _read(path: Path) -> Iterator[str]:
 
 def read_lines(path: str | os.PathLike) -> list[str]:
     """The non-empty lines of a text file (one document or prompt per line), or InterpError."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return [line.rstrip("\n") for line in handle if line.strip()]
-    except OSError as err:
-        raise InterpError(f"cannot read '{path}': {err.strerror or err}") from None
+    from interp.texts.files import reading
+
+    with reading(path), open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle if line.strip()]

@@ -108,9 +108,10 @@ def answer_index(lists: list[list[int]]) -> tuple[Tensor, Tensor]:
 def read_json_file(path: Path, what: str) -> Any:
     """Parsed JSON of `path`; a one-line InterpError naming `what` (e.g. "task file") if the
     file cannot be read or is not JSON."""
+    from interp.texts.files import read_text
+
+    text = read_text(path, what)
     try:
-        return json.loads(path.read_text())
-    except OSError as err:
-        raise InterpError(f"cannot read {what} '{path}': {err.strerror}") from None
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise InterpError(f"{what} '{path}' is not valid JSON: {err.msg}") from None
