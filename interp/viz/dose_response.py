@@ -18,7 +18,8 @@ def dose_response_figure(result: Any, title: str | None = None) -> Any:
     fig = go.Figure()
     for c, (curve, kind) in enumerate(zip(result.curves, result.kinds)):
         p = result.probs[c]
-        mean, std = p.mean(-1).tolist(), (p.std(-1) if p.shape[-1] > 1 else p * 0).tolist()
+        # one prompt: no spread (std over a single prompt is undefined)
+        mean, std = p.mean(-1).tolist(), (p.std(-1) if p.shape[-1] > 1 else p[..., 0] * 0).tolist()
         if kind == "target":
             upper = [m + s for m, s in zip(mean, std)]
             lower = [max(0.0, m - s) for m, s in zip(mean, std)]

@@ -89,6 +89,17 @@ def test_table_files_and_figure(result, tmp_path):
     assert list(fig.data[1].x) == VALUES
 
 
+def test_one_prompt_gives_a_table_and_a_figure_without_a_band(planted, tmp_path):
+    """A single prompt has no spread: the band collapses onto the mean (it crashed before)."""
+    one = dose_response(planted.model, TARGET, PROMPTS[:1], WORD, VALUES[:3], unit="raw",
+                        n_controls=1, seed=3)
+    assert one.probs.shape == (2, 3, 1)
+    fig = one.figure()
+    mean = one.probs[0].mean(-1).tolist()
+    assert list(fig.data[0].y) == pytest.approx(mean + mean[::-1])
+    assert Path(one.save(str(tmp_path / "one.json"))).is_file()
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"prompts": []}, "no prompts"),
     ({"prompts": ["ok", "  "]}, "prompt 1 is empty"),

@@ -58,7 +58,7 @@ def test_without_concept_no_rates(planted):
     ({"clamps": "0:1=2,5"}, "bad clamp value"),
     ({"clamps": "0:100=2"}, "neuron 100 out of range"),
     ({"n_samples": 0}, "n_samples must be a positive integer"),
-    ({"temperature": 0.0}, "temperature must be positive"),
+    ({"temperature": 0.0}, "temperature must be a finite number > 0"),
 ])
 def test_bad_input(planted, kwargs, message):
     model = planted.model
