@@ -4,6 +4,7 @@ specialisation scores), its options and model fingerprint; saved as an artifact 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -62,10 +63,18 @@ class NeuronMap:
         """True when every layer of the model is present."""
         return self.layers == list(range(self.header.n_layers))
 
+    @property
+    def missing(self) -> list[int]:
+        """Layers the run that wrote this map planned but did not finish (interrupted)."""
+        return sorted(set(self.header.planned or ()) - set(self.data))
+
     # ---- files ------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NeuronMap:
-        """Read and validate the map in directory `path` (InterpError if it is not one)."""
+    def load(cls, path: str | os.PathLike, *, partial: bool = False) -> NeuronMap:
+        """Read and validate the map in directory `path` (InterpError if it is not one).
+
+        A map whose run was interrupted (layers it planned are missing) is refused, so it is
+        never taken for a finished one; `partial=True` reads the layers it has."""
         path = Path(path)
         header, vocab = store.read_header(path)
         data = {layer: store.read_layer(path, header, layer) for layer in layer_files(path)}
@@ -73,14 +82,22 @@ class NeuronMap:
         if bad:
             raise InterpError(f"'{path}' is not a valid neuron map: layer {bad[0]} is out of "
                               f"range for a model of {header.n_layers} layers")
-        return cls(header, vocab, data)
+        nmap = cls(header, vocab, data)
+        if nmap.missing and not partial:
+            raise InterpError(
+                f"neuron map '{path}' is unfinished: layers {_spans(nmap.missing)} of the "
+                f"{_spans(header.planned or ())} its run planned are missing (interrupted?); "
+                "rerun the same interp map-neurons command to finish it "
+                "(NeuronMap.load(path, partial=True) reads the layers there)")
+        return nmap
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write this map to directory `path` (created if needed). Refuses a directory that
         holds a map of another model or other options, or any other non-empty directory."""
         path = Path(path)
         prepare_output(path, self.header)
-        store.write_header(path, self.header, self.vocab)
+        planned = tuple(sorted(set(self.header.planned or ()) | set(self.data)))
+        store.write_header(path, dataclasses.replace(self.header, planned=planned), self.vocab)
         for layer, data in self.data.items():
             store.write_layer(path, self.header, layer, data)
         return path
@@ -148,3 +165,14 @@ def prepare_output(path: Path, header: MapHeader) -> bool:
         store.read_layer(path, existing, layer)
     store.remove_stale_temporaries(path)
     return True
+
+
+def _spans(layers: Iterable[int]) -> str:
+    """Layers as text: "0-2,5"."""
+    out: list[list[int]] = []
+    for layer in sorted(layers):
+        if out and layer == out[-1][1] + 1:
+            out[-1][1] = layer
+        else:
+            out.append([layer, layer])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in out)

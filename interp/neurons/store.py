@@ -2,14 +2,18 @@
 one safetensors file per layer.
 
 A map grows layer by layer (resumable), so each file, not the directory, is written to a
-temporary name and renamed into place: an interrupted run leaves whole files only. Every read
-is validated; problems raise InterpError.
+temporary name and renamed into place: an interrupted run leaves whole files only (a new map
+directory appears with its cfg.json and vocab.json together). cfg.json's "planned_layers"
+are the layers the run that wrote it set out to map, so a map missing some of them is known
+to be unfinished (NeuronMap.missing). Every read is validated; problems raise InterpError.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ from interp.artifact import (
     load_tensors,
     tensor_bytes,
 )
-from interp.atomic import write_atomic
+from interp.atomic import atomic_dir, remove_stale, write_atomic
 from interp.errors import InterpError
 from interp.neurons.decode import LayerDecode
 from interp.neurons.options import DEFINITIONS, DecodeOptions
@@ -34,7 +38,7 @@ NEURON_MAP = Kind("neuron-map", 1, "neuron map", made="is of", fields={
     "d_model": COUNT, "d_vocab": COUNT, "options": dict, "vocab_sha256": str})
 VOCAB_FILE = "vocab.json"
 EXTRAS = ("calibration", "token_flags")
-_TMP_PATTERNS = (".tmp-*", ".*.tmp")  # older writers, then interp.atomic's
+_OLDER_TMP = ".tmp-*"  # temporaries of writers older than interp.atomic
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class MapHeader:
     vocab_sha256: str
     #: derived records: "calibration" (scale="calibrated"), "token_flags" (flagged_tokens)
     extras: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the layers the writing run set out to map (None: not recorded, as in older maps)
+    planned: tuple[int, ...] | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         o = self.options
@@ -64,17 +70,23 @@ class MapHeader:
             "d_vocab": self.d_vocab, "options": o.to_dict(), "options_digest": o.digest(),
             "vocab_sha256": self.vocab_sha256, "layer_file": LAYER_FILE,
             "shapes_per_layer": shapes, "definitions": DEFINITIONS, **self.extras,
+            **({} if self.planned is None else {"planned_layers": list(self.planned)}),
         })
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MapHeader:
         """The header of a checked cfg.json (see read_header)."""
         ints = {k: int(data[k]) for k in ("n_layers", "d_mlp", "d_model", "d_vocab")}
+        planned = data.get("planned_layers")
+        if planned is not None and not (isinstance(planned, list) and all(
+                type(x) is int and 0 <= x < ints["n_layers"] for x in planned)):
+            raise ValueError(f"planned_layers is {str(planned)[:40]}, not a list of layers")
         return cls(model=str(data["model"]), fingerprint=str(data["fingerprint"]),
                    architecture=str(data["architecture"]), **ints,
                    options=DecodeOptions.from_dict(data["options"]),
                    vocab_sha256=str(data["vocab_sha256"]),
-                   extras={k: data[k] for k in EXTRAS if k in data})
+                   extras={k: data[k] for k in EXTRAS if k in data},
+                   planned=None if planned is None else tuple(sorted(set(planned))))
 
     def mismatch(self, other: MapHeader) -> str | None:
         """Why a layer of `other` cannot join a map with this header (None when it can)."""
@@ -94,9 +106,27 @@ def vocab_digest(vocab: list[str]) -> str:
 
 
 def write_header(path: Path, header: MapHeader, vocab: list[str]) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    write_atomic(path / VOCAB_FILE, json.dumps(vocab, ensure_ascii=False).encode())
-    write_atomic(path / CFG_FILE, cfg_bytes(header.to_json()))
+    """Write vocab.json, then cfg.json (which makes the directory a map). A new directory is
+    made whole (both files, or nothing), so a killed run cannot leave one half-begun."""
+    files = {VOCAB_FILE: json.dumps(vocab, ensure_ascii=False).encode(),
+             CFG_FILE: cfg_bytes(header.to_json())}
+    if not path.exists():
+        with atomic_dir(path) as tmp:
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
+        return
+    for name, data in files.items():
+        write_atomic(path / name, data)
+
+
+def plan_layers(path: Path, layers: Iterable[int]) -> None:
+    """Record in cfg.json of the map in `path` that its run plans `layers` (those there and
+    those to come), so that an interrupted run's map is known to be unfinished."""
+    header, _ = read_header(path)
+    planned = tuple(sorted(set(layers)))
+    if header.planned != planned:
+        write_atomic(path / CFG_FILE,
+                     cfg_bytes(dataclasses.replace(header, planned=planned).to_json()))
 
 
 def write_layer(path: Path, header: MapHeader, layer: int, data: LayerDecode) -> None:
@@ -106,11 +136,12 @@ def write_layer(path: Path, header: MapHeader, layer: int, data: LayerDecode) ->
 
 
 def remove_stale_temporaries(path: Path) -> None:
-    """Delete temporary files left behind by an interrupted write."""
+    """Delete temporary files in the map `path` left behind by killed writes (interp.atomic's
+    of processes that are gone, and those of older writers)."""
     if path.is_dir():
-        for pattern in _TMP_PATTERNS:
-            for p in path.glob(pattern):
-                p.unlink(missing_ok=True)
+        remove_stale(path)
+        for p in path.glob(_OLDER_TMP):
+            p.unlink(missing_ok=True)
 
 
 def _corrupt(path: Path, why: str) -> InterpError:
