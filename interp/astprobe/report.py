@@ -58,12 +58,13 @@ def examples_html(results: dict[str, Any]) -> str:
     from html import escape
 
     from interp.viz.ast_probe import tree_pair_figure
+    from interp.viz.html import figure_html
 
     body, first = [], True
     for i, ex in enumerate(results.get("examples", [])):
         fig = tree_pair_figure(ex)
         body.append(f"<h2>example {i}</h2><pre>{escape(ex['code'])}</pre>")
-        body.append(fig.to_html(full_html=False, include_plotlyjs=first))
+        body.append(figure_html(fig, full_html=False, include_plotlyjs=first, key=str(i)))
         first = False
     title = f"AST probe examples: {escape(results['model'])}, layer {results['best_layer']}"
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
@@ -73,13 +74,14 @@ def examples_html(results: dict[str, Any]) -> str:
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write every file of FILES into `out_dir` (created); returns their paths."""
     from interp.viz.ast_probe import layer_figure
+    from interp.viz.html import figure_html
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
         "results.json": json.dumps(AST_PROBE_RESULTS.stamp(results), indent=1),
         "scores.csv": scores_csv(results),
-        "ast_probe.html": layer_figure(results).to_html(full_html=True, include_plotlyjs=True),
+        "ast_probe.html": figure_html(layer_figure(results)),
         "examples.html": examples_html(results),
         "examples.txt": examples_text(results),
     }

@@ -37,7 +37,9 @@ SAE_EDGES = "sae_edges"
 @dataclass
 class CircuitReport:
     """Scores ([n_layers, n_heads]) and wall time per method, the ground truth (if any) and
-    each method's ROC-AUC / precision / recall / F1 against it."""
+    each method's ROC-AUC / precision / recall / F1 against it. Wall times (`seconds`, and
+    the stages and rates in `timings`) are written apart, to timings.json: everything else a
+    run writes is the same bytes for the same inputs."""
 
     model: str
     fingerprint: str
@@ -49,6 +51,7 @@ class CircuitReport:
     truth_mask: Tensor | None = None
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
 
     def ranked(self) -> list[dict[str, Any]]:
         """One row per head, ranked by the first method's score (descending)."""
@@ -71,7 +74,7 @@ class CircuitReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "fingerprint": self.fingerprint, "task": self.task,
-            "n_prompts": self.n_prompts, "seconds": self.seconds,
+            "n_prompts": self.n_prompts,
             "scores": {m: s.tolist() for m, s in self.scores.items()},
             "truth": None if self.truth is None else self.truth.to_dict(),
             "evaluation": self.evaluation, "info": self.info, "heads": self.ranked(),
@@ -103,9 +106,10 @@ class CircuitReport:
         return "\n".join(lines)
 
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """heads.csv, report.json (`to_dict`, format-tagged) and heatmap_<method>.html in
-        `out` (atomic writes)."""
+        """heads.csv, report.json (`to_dict`, format-tagged), timings.json (wall times) and
+        heatmap_<method>.html in `out` (atomic writes)."""
         from interp.viz.circuits import head_heatmap
+        from interp.viz.html import figure_html
 
         root = Path(out)
         root.mkdir(parents=True, exist_ok=True)
@@ -115,11 +119,13 @@ class CircuitReport:
         writer.writeheader()
         writer.writerows(rows)
         files = {"heads.csv": buf.getvalue(),
-                 "report.json": json.dumps(CIRCUITS_REPORT.stamp(self.to_dict()), indent=1)}
+                 "report.json": json.dumps(CIRCUITS_REPORT.stamp(self.to_dict()), indent=1),
+                 "timings.json": json.dumps({"seconds": self.seconds, **self.timings},
+                                            indent=1, sort_keys=True) + "\n"}
         for method, s in self.scores.items():
             fig = head_heatmap(s, truth=self.truth_mask,
                                title=f"{method}: {self.task} on {self.model}")
-            files[f"heatmap_{method}.html"] = fig.to_html(include_plotlyjs=True, full_html=True)
+            files[f"heatmap_{method}.html"] = figure_html(fig)
         written = []
         for name, text in files.items():
             written.append(write_atomic(root / name, text))
@@ -171,11 +177,11 @@ def run_circuits(
             rep.scores["sae"], rep.seconds["sae"] = res.scores, res.seconds["total"]
             # the paper's node scores from the top edge pairs (raw counts, as their table)
             rep.scores[SAE_EDGES] = res.edge_heads()
-            rep.info["sae"] = {"stages_s": res.seconds,
-                               "settings": {**settings.__dict__,
+            rep.timings["sae_stages_s"] = res.seconds
+            rep.timings["sae_train_activations_per_s"] = res.log.activations_per_s
+            rep.info["sae"] = {"settings": {**settings.__dict__,
                                             "l1": settings.l1_for(task.name)},
                                "pooling": pooling,
-                               "train_activations_per_s": res.log.activations_per_s,
                                "final_loss": res.log.loss[-1],
                                SAE_EDGES: "heads counted in the top n_heads**2 // 2 slots of "
                                           "the edge pairs ranked by raw edge score"}
@@ -190,7 +196,7 @@ def run_circuits(
     if truth == "patching":
         if patch is None:
             patch = activation_patching(model, task, mode=patch_mode)
-            rep.info["truth_patching_s"] = patch.seconds
+            rep.timings["truth_patching_s"] = patch.seconds
         mask = patch.scores.abs() >= truth_threshold
         if not bool(mask.any()) or bool(mask.all()):
             raise InterpError(f"activation patching puts {int(mask.sum())} of {mask.numel()} "

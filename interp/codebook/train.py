@@ -16,6 +16,7 @@ from torch import Tensor
 
 from interp.codebook.splice import Codebooks, splice
 from interp.errors import InterpError
+from interp.models.devices import deterministic_algorithms
 from interp.options import CodebookTrainOptions
 from interp.progress import say
 
@@ -123,7 +124,7 @@ def finetune(model: Model, codebooks: Codebooks, data: Sequence[str] | Tensor,
             p.requires_grad_(cfg.train_model)
         opt = torch.optim.Adam(groups)
         codebooks.reset_counts()
-        with splice(model, codebooks):
+        with splice(model, codebooks), deterministic_algorithms():
             for step in range(cfg.steps):
                 batch = tokens[torch.randint(len(tokens), (cfg.batch_size,), generator=gen)]
                 lm = model.bridge(batch.to(model.device), return_type="loss")

@@ -94,7 +94,7 @@ def train_codebooks(
     meta = {"steps": o.steps, "batch_size": o.batch_size, "seq_len": o.seq_len, "lr": o.lr,
             "train_model": o.train_model, "kmeans": o.kmeans,
             "replace_dead_every": o.replace_dead_every, "seed": o.seed, "train_rows": len(rows),
-            "seconds": round(log.seconds, 1), "final_lm_loss": log.lm_loss[-1],
+            "final_lm_loss": log.lm_loss[-1],
             "health": result.to_dict()}
     path = save_codebooks(books, out, meta=meta)
     return TrainedCodebooks(Path(path), o.steps, log, result)

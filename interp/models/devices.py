@@ -3,6 +3,8 @@ torch.dtype into what torch needs, and the one table of dtype names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from interp.errors import InterpError, choices_error
@@ -72,3 +74,20 @@ def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
             raise InterpError(f"dtype {dtype} is not a floating-point type")
         return dtype
     return dtype_from_name(dtype, ("float32", "bfloat16", "float16"))
+
+
+@contextmanager
+def deterministic_algorithms() -> Iterator[None]:
+    """Inside the block torch picks deterministic kernels (a CPU run with several threads
+    otherwise sums some gradients in a varying order: trained values then differ by ~1e-8
+    between runs, and so would the bytes saved); ops without one only warn. The previous
+    setting is restored on exit, even on an error."""
+    import torch
+
+    before = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=warn_only)

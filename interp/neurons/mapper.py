@@ -144,12 +144,14 @@ def map_neurons(
 
 
 def map_header(model: Model, options: DecodeOptions, vocab: list[str],
-               extras: dict[str, Any] | None = None) -> MapHeader:
+               extras: dict[str, Any] | None = None,
+               planned: Iterable[int] | None = None) -> MapHeader:
     f = model.facts
     return MapHeader(model=str(model.name), fingerprint=model.fingerprint,
                      architecture=f.architecture, n_layers=f.n_layers, d_mlp=f.d_mlp,
                      d_model=f.d_model, d_vocab=f.d_vocab, options=options,
-                     vocab_sha256=store.vocab_digest(vocab), extras=extras or {})
+                     vocab_sha256=store.vocab_digest(vocab), extras=extras or {},
+                     planned=None if planned is None else tuple(sorted(set(planned))))
 
 
 def prepare_unembedding(model: Model, options: DecodeOptions, device: torch.device
@@ -225,8 +227,12 @@ def decode_neurons(
     path = None if out is None else Path(out)
     resume = path is not None and prepare_output(path, map_header(model, options, vocab))
     unembed, extras = prepare_unembedding(model, options, dev)
-    header = map_header(model, options, vocab, extras)
     done = set(layer_files(path)) if resume else set()
+    # cfg.json records the layers planned (those there and these): a map left by an
+    # interrupted run is known to be unfinished (NeuronMap.load refuses it)
+    header = map_header(model, options, vocab, extras, planned=done | set(selected))
+    if resume:
+        store.plan_layers(path, header.planned)
     fresh = path is not None and not resume  # the header is written with the first layer
     reporter = LayerProgress() if progress is True else (progress or None)
 

@@ -119,7 +119,9 @@ def report_html(run: Any, relative: bool = False) -> str:
             f"<p>site {params.get('site')}, pooling {params.get('pooling')}, "
             f"{params.get('folds')}-fold CV, seed {params.get('seed')}; thresholds "
             f"{params.get('thresholds')}</p>")
-    body = (fig.to_html(full_html=False, include_plotlyjs=True)
-            + table.to_html(full_html=False, include_plotlyjs=False))
+    from interp.viz.html import figure_html
+
+    body = (figure_html(fig, full_html=False)
+            + figure_html(table, full_html=False, include_plotlyjs=False, key="table"))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Concept depth</title>"
             f"</head><body>{head}{body}</body></html>")

@@ -16,6 +16,7 @@ def show(fig: Any) -> Any:
     global _plotly_js_sent
     from IPython.display import HTML, display
 
+    # plotly's random div id: the same figure shown twice in a notebook stays two figures
     html = fig.to_html(full_html=False, include_plotlyjs=not _plotly_js_sent)
     _plotly_js_sent = True
     out = HTML(html)

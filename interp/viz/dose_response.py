@@ -44,4 +44,6 @@ def dose_response_figure(result: Any, title: str | None = None) -> Any:
 
 def figure_html(fig: Any) -> str:
     """A standalone HTML page with plotly.js inline (no CDN: opens offline from disk)."""
-    return fig.to_html(full_html=True, include_plotlyjs=True)
+    from interp.viz.html import figure_html
+
+    return figure_html(fig)
