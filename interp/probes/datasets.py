@@ -20,8 +20,10 @@ from typing import Any
 
 from interp.errors import InterpError, choices_error
 
-#: Bundled datasets, in rising complexity (written by `python -m tools.make_probe_datasets`).
-BUNDLED = ("word_category", "capital_fact", "sentiment", "coin_flip")
+#: Bundled datasets (written by `python -m tools.make_probe_datasets`): four in interp-tiny's
+#: vocabulary, then five in plain English for real models, each group in rising complexity.
+BUNDLED = ("word_category", "capital_fact", "sentiment", "coin_flip", "animal_word",
+           "capital_world", "sentiment_varied", "number_compare", "syllogism")
 #: Binary label pairs whose order is fixed (the first value becomes class 0).
 _ORDERED = ({"no", "yes"}, {"false", "true"}, {"negative", "positive"}, {"0", "1"},
             {"not_sarcastic", "sarcastic"})
