@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "concept-depth", "per-layer probes: where a concept "
                            "becomes linearly decodable", __doc__, ConceptDepthOptions)
     add("--dataset", action="append", required=True, metavar="NAME|FILE",
-        help="bundled dataset (word_category, capital_fact, sentiment, coin_flip) or a file: "
+        help="bundled dataset (word_category, capital_fact, sentiment, coin_flip; for real "
+             "models animal_word, capital_world, sentiment_varied, number_compare, syllogism) "
+             "or a file: "
              "the paper's cities.csv, common_claim.csv, counterfact.csv, hateeval.tsv, "
              "stsa.binary.*, sarcasm.json, coin_flip.json, StrategyQA_task.json, or any "
              ".csv/.tsv/.json/.jsonl; repeat for more")

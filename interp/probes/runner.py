@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 
 CONTROLS = ("random-init", "control-task")
 #: How `word_types` defines a sample's word type, as recorded in a run's parameters.
-WORD_TYPE = ("the dataset's group column where it has one (word_category: the word; "
-             "capital_fact: the country pair), else the text's last word, lower-cased")
+WORD_TYPE = ("the dataset's group column where it has one (word_category, animal_word: the "
+             "word; capital_fact, capital_world: the country pair; number_compare: the pair; "
+             "syllogism: the noun triple; sentiment_varied: the topic), else the text's last "
+             "word, lower-cased")
 
 
 def word_types(ds: ProbeDataset) -> list[str]:

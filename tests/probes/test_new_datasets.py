@@ -103,3 +103,14 @@ def test_syllogism_twins():
     for pair in quantifiers.values():  # a valid form and an invalid twin, same quantifiers
         assert sorted(label for label, _ in pair) == ["invalid", "valid"]
         assert sorted(pair[0][1]) == sorted(pair[1][1])
+
+
+def test_every_bundled_dataset_is_named_in_the_cli_help():
+    from interp_cli.main import build_parser
+
+    from interp.probes.datasets import BUNDLED
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["concept-depth"]
+    text = " ".join(sub.format_help().split())
+    assert all(name in text for name in BUNDLED)
