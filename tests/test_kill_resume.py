@@ -123,14 +123,22 @@ def test_killed_map_resumes_to_the_same_bytes(reference, env, tmp_path):
 def test_killed_atlas_leaves_nothing_and_a_rerun_is_the_same(reference, env, tmp_path):
     work = workdir(tmp_path, "w")
     shutil.copytree(reference / "D", work / "D")
+    # the later points race the end of the run (its last writes take milliseconds): a run
+    # that ends first is whole, and is removed to try the next point
     points = [after(1.5), exists(".S.tmp-*/data/search"), exists(".S.tmp-*/data/L005")]
+    killed = 0
     for ready in points:
-        assert kill_when(ATLAS, work, env, ready)
-        assert "S" not in {p.name for p in work.iterdir()}  # whole or not at all
+        if kill_when(ATLAS, work, env, ready):
+            killed += 1
+            assert "S" not in {p.name for p in work.iterdir()}  # whole or not at all
+        else:
+            assert tree(work / "S") == tree(reference / "S")
+            shutil.rmtree(work / "S")
+    assert killed >= 1
     run(ATLAS, work, env)  # removes the killed runs' temporaries
     assert tree(work / "S") == tree(reference / "S")
     # killed while rebuilding over a finished atlas: the previous one stays, whole
-    assert kill_when(ATLAS, work, env, exists(".S.tmp-*/data/L002"))
+    kill_when(ATLAS, work, env, exists(".S.tmp-*/data/L002"))  # or it ends first: the same
     assert tree(work / "S") == tree(reference / "S")
     run(ATLAS, work, env)
     assert tree(work / "S") == tree(reference / "S")

@@ -203,7 +203,8 @@ def test_find_neurons_refuses_an_empty_map(supported, tmp_path, capsys, empty):
             {k: v[:0] for k, v in nmap.layer(0).tensors().items()})
         store.write_header(tmp_path, header, nmap.vocab)
         store.write_layer(tmp_path, header, 0, data)
-    else:
+    else:  # a map of no layers that planned none (planning some makes it unfinished instead)
+        header = store.MapHeader(**{**vars(header), "planned": None})
         store.write_header(tmp_path, header, nmap.vocab)
     assert main(["find-neurons", "the", "--map", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
