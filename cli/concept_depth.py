@@ -42,8 +42,9 @@ def add_parser(subparsers) -> None:
         "type) and its selectivity per layer; repeat for both")
     add("--noise", action="store_true",
         help="also run with the paper's random 'aaa'/'bbb' prefix on every text")
-    add("--quantize", action="append", default=[], metavar="bf16|int8",
-        help="also run with quantised weights; repeat for both")
+    add("--quantize", action="append", default=[], metavar="bf16|int8|int4|int3|int2",
+        help="also run with quantised weights (int4/3/2: rounded per block of 32, as GGUF's "
+             "Q4_1); repeatable")
     add("--jump", type=float, help="jumping point: accuracy rise over every earlier layer")
     add("--margin", type=float, help="a point needs accuracy >= chance + margin")
     add("--tol", type=float, help="converging point: first layer within tol of the maximum")

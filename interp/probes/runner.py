@@ -10,7 +10,8 @@ model. `run_concept_depth` adds the conditions that keep depth honest:
   `control_task_accuracy` and `control_task_selectivity` per layer
   (`interp.probes.depth.control_task_labels`);
 - "noise": the same texts with the paper's "aaa"/"bbb" prefix;
-- "bf16" / "int8": the model's weights quantised (interp.probes.robustness).
+- "bf16" / "int8" / "int4" / "int3" / "int2": the model's weights quantised
+  (interp.probes.robustness).
 
 Representations are cached under `cache_dir` (keyed by model fingerprint, dtype, variant,
 site, pooling and texts), so a sweep over probe settings reruns no model.
@@ -32,7 +33,7 @@ from interp.probes.datasets import ProbeDataset, load_dataset
 from interp.probes.depth import probe_layers
 from interp.probes.layer_reps import POOLINGS, SITES, model_variant, representations, site_depths
 from interp.probes.results import ConceptDepthRun, Curve
-from interp.probes.robustness import QUANTIZATIONS, noisy_texts, quantized_model
+from interp.probes.robustness import BLOCK, QUANTIZATIONS, noisy_texts, quantized_model
 from interp.progress import say
 
 if TYPE_CHECKING:
@@ -156,7 +157,11 @@ def run_concept_depth(
         notes[q] = {"dtype": dtype_name(qm.dtype),
                     "method": ("checkpoint loaded in bfloat16" if q == "bf16" else
                                "per-output-channel symmetric int8 weight rounding "
-                               "(quantise-dequantise) of every Linear in the blocks"),
+                               "(quantise-dequantise) of every Linear in the blocks"
+                               if q == "int8" else
+                               f"{q[3:]}-bit asymmetric rounding per block of {BLOCK} weights "
+                               "(GGUF Q4_1-style quantise-dequantise) of every Linear in the "
+                               "blocks"),
                     "quantized_linears": getattr(qm, "quantized_linears", None)}
         curves += concept_depth(qm, datasets, condition=q, **kw)
         del qm

@@ -36,7 +36,7 @@ def good(tmp_path):
     (lambda d: put(d / "data.parquet", "x"), [], "unknown dataset format"),
     (lambda d: "word_category", ["--site", "resid_final"], "unknown site 'resid_final'"),
     (lambda d: "word_category", ["--pooling", "max"], "unknown pooling 'max'"),
-    (lambda d: "word_category", ["--quantize", "int4"], "unknown quantization 'int4'"),
+    (lambda d: "word_category", ["--quantize", "int5"], "unknown quantization 'int5'"),
     (lambda d: "word_category", ["--control", "shuffled"], "unknown control 'shuffled'"),
     (lambda d: "word_category", ["--folds", "1"], "folds must be an integer >= 2"),
     (lambda d: "no_such_set", [], "unknown dataset 'no_such_set'"),

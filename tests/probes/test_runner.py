@@ -201,3 +201,27 @@ def test_control_task_on_token_identity(loaded, tmp_path):
     (curve,) = concept_depth(model, [same_end], folds=3, control_task=True, log=None)
     assert "control_task_accuracy" not in curve.result.metrics
     assert curve.result.control_task_selectivity is None
+
+
+def test_block_rounding_keeps_levels_per_block_and_matches_a_hand_computation():
+    """4/3/2-bit rounding (GGUF Q4_1-style): per block of 32 along a row, at most 2**bits
+    distinct values, min and max kept exactly, error at most half a step; checked against a
+    direct computation on one block."""
+    from interp.probes.robustness import BLOCK, quantize_blocks_
+
+    torch.manual_seed(0)
+    for bits in (4, 3, 2):
+        lin = torch.nn.Linear(80, 3, bias=False)  # 32 + 32 + a short block of 16
+        w = lin.weight.detach().clone()
+        assert quantize_blocks_(torch.nn.Sequential(lin), bits) == 1
+        q = lin.weight.detach()
+        for start in range(0, 80, BLOCK):
+            block, rounded = w[:, start:start + BLOCK], q[:, start:start + BLOCK]
+            low, high = block.amin(1, keepdim=True), block.amax(1, keepdim=True)
+            step = (high - low) / (2 ** bits - 1)
+            assert all(len(set(r.tolist())) <= 2 ** bits for r in rounded)
+            assert torch.allclose(rounded.amin(1, keepdim=True), low, atol=1e-6)
+            assert torch.allclose(rounded.amax(1, keepdim=True), high, atol=1e-6)
+            assert ((rounded - block).abs() <= step / 2 + 1e-6).all()
+            levels = ((block - low) / step).round()
+            assert torch.allclose(rounded, low + levels * step, atol=1e-6)
