@@ -69,10 +69,6 @@ def kill_when(args: list[str], cwd: Path, env: dict[str, str], ready: Ready) -> 
     return False
 
 
-def after(seconds: float) -> Ready:
-    return lambda cwd, log, elapsed: elapsed >= seconds
-
-
 def exists(pattern: str) -> Ready:
     return lambda cwd, log, elapsed: any(cwd.glob(pattern))
 
@@ -108,8 +104,7 @@ def workdir(tmp_path: Path, name: str) -> Path:
 
 def test_killed_map_resumes_to_the_same_bytes(reference, env, tmp_path):
     work = workdir(tmp_path, "w")
-    points = [after(1.0), exists("D/layer_00000.safetensors"),
-              exists("D/layer_00004.safetensors")]
+    points = [exists("D/layer_00000.safetensors"), exists("D/layer_00004.safetensors")]
     for ready in points:
         assert kill_when(MAP, work, env, ready)
         assert [p.name for p in work.iterdir()] in ([], ["D"])  # nothing beside the map
@@ -125,7 +120,7 @@ def test_killed_atlas_leaves_nothing_and_a_rerun_is_the_same(reference, env, tmp
     shutil.copytree(reference / "D", work / "D")
     # the later points race the end of the run (its last writes take milliseconds): a run
     # that ends first is whole, and is removed to try the next point
-    points = [after(1.5), exists(".S.tmp-*/data/search"), exists(".S.tmp-*/data/L005")]
+    points = [exists(".S.tmp-*/data/search"), exists(".S.tmp-*/data/L005")]
     killed = 0
     for ready in points:
         if kill_when(ATLAS, work, env, ready):
@@ -148,7 +143,7 @@ def test_killed_atlas_leaves_nothing_and_a_rerun_is_the_same(reference, env, tmp
 def test_killed_codebook_training_leaves_nothing_and_a_rerun_is_the_same(
         reference, env, tmp_path):
     work = workdir(tmp_path, "w")
-    for ready in [after(1.5), logged("step 1/3"), logged("step 3/3")]:
+    for ready in [logged("step 1/3"), logged("step 3/3")]:
         assert kill_when(CODEBOOK, work, env, ready)
         assert list(work.iterdir()) == []  # whole or not at all
     run(CODEBOOK, work, env)
