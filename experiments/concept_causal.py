@@ -419,7 +419,7 @@ def write_result(result: dict[str, Any], out: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from experiments.common import study_parser
+    from experiments.common import result_path, study_parser
     from interp import load_model
 
     parser = study_parser(__doc__, OUT_DIR, inputs=INPUTS_PATH)
@@ -434,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
     if args.refresh:
-        from experiments.common import result_path, write_json
+        from experiments.common import write_json
 
         path = result_path(args.out, inputs["model"], args.quick)
         result = json.loads(path.read_text(encoding="utf-8"))
@@ -444,8 +444,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result["summary"], indent=1))
         return 0
     if args.tables is not None or args.markdown:
-        from experiments.common import result_path
-
         path = result_path(args.out, inputs["model"], args.quick)
         result = json.loads(path.read_text(encoding="utf-8"))
         if args.markdown:
@@ -456,8 +454,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     t0 = time.perf_counter()
     model = load_model(inputs["model"], device="cpu")
-    from experiments.common import result_path
-
     partial = result_path(args.out, inputs["model"], args.quick, suffix=".partial.jsonl")
     result = run_study(model, inputs, checkpoint=partial)
     path = write_result(result, args.out)

@@ -55,6 +55,7 @@ def run_study(inputs: dict[str, Any], log: bool = True) -> tuple[dict[str, Any],
     from experiments.common import rounded
     from interp import load_model
     from interp.probes.datasets import load_dataset
+    from interp.probes.results import json_safe
     from interp.probes.runner import run_concept_depth
     from interp.viz.concept_depth import concept_depth_figure
 
@@ -69,7 +70,7 @@ def run_study(inputs: dict[str, Any], log: bool = True) -> tuple[dict[str, Any],
             batch_size=inputs["batch_size"],
             log=(lambda text: print(f"concept-depth: {text}", file=sys.stderr, flush=True))
             if log else None)
-    data = json.loads(json.dumps(run.to_dict(), allow_nan=True).replace("NaN", "null"))
+    data = json_safe(run.to_dict())
     for row in data["summary"]:
         row["family"] = inputs["families"].get(row["dataset"])
     data["inputs"] = inputs

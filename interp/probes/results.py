@@ -127,7 +127,7 @@ class ConceptDepthRun:
         """Write results.json, summary.csv (and the figure page) into `out`, atomically."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        files = {RESULTS_JSON: json.dumps(_clean(self.to_dict()), indent=1, allow_nan=False),
+        files = {RESULTS_JSON: json.dumps(json_safe(self.to_dict()), indent=1, allow_nan=False),
                  SUMMARY_CSV: self.csv()}
         if figure_html is not None:
             files[FIGURE_HTML] = figure_html
@@ -145,12 +145,12 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _clean(v: Any) -> Any:
+def json_safe(v: Any) -> Any:
     """JSON-safe copy: NaN/inf -> None, tuples -> lists, numpy scalars -> Python."""
     if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
+        return {k: json_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
+        return [json_safe(x) for x in v]
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -104,8 +105,6 @@ def check_sampling(model: Model, prompt: str, n_samples: int, max_new_tokens: in
     temperature a finite number > 0, top_k an integer >= 1, top_p in (0, 1], and the prompt
     plus max_new_tokens within the model's context (Model.check_length). Checked before any
     sampling by `steer` and codebook steering (one place)."""
-    import math
-
     for name, value in (("n_samples", n_samples), ("max_new_tokens", max_new_tokens),
                         ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
