@@ -15,6 +15,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from interp.errors import InterpError
     from interp.models import Model, load_model
 
+# In a Jupyter kernel, before anything imports transformers (see the function's note).
+from interp.progress import quiet_widgetless_notebook_bars
+
+quiet_widgetless_notebook_bars()
+
 _LAZY = {
     "load_model": ("interp.models.load", "load_model"),
     "Model": ("interp.models.model", "Model"),

@@ -72,3 +72,19 @@ class Progress:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def quiet_widgetless_notebook_bars() -> None:
+    """In a Jupyter kernel without ipywidgets, importing `tqdm.auto` (transformers does, on
+    import) warns in red that IProgress is missing, then falls back to text bars, which is what
+    interp wants there anyway. Import it first with that one warning ignored; elsewhere do
+    nothing."""
+    if "tqdm.auto" in sys.modules or "ipykernel" not in sys.modules:
+        return
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+        import tqdm.auto  # noqa: F401

@@ -48,11 +48,29 @@ def token_variants(word: str) -> list[str]:
     return out
 
 
-def token_ids(vocab: list[str], words: Iterable[str], variants: bool = True) -> list[int]:
-    """Vocabulary ids whose decoded string equals a word (or one of its variants)."""
+_LOOKUPS: dict[int, tuple[list[str], int, dict[str, list[int]]]] = {}
+_KEEP_LOOKUPS = 8
+
+
+def _vocab_lookup(vocab: list[str]) -> dict[str, list[int]]:
+    """String -> ids of `vocab`, kept for the last few vocabularies seen (a map's vocabulary is
+    searched for many words in a row; building the index is most of a search's time). An
+    entry holds its list, so the id it is keyed by stays that list's."""
+    kept = _LOOKUPS.get(id(vocab))
+    if kept is not None and kept[0] is vocab and kept[1] == len(vocab):
+        return kept[2]
     lookup: dict[str, list[int]] = {}
     for i, s in enumerate(vocab):
         lookup.setdefault(s, []).append(i)
+    if len(_LOOKUPS) >= _KEEP_LOOKUPS:
+        del _LOOKUPS[next(iter(_LOOKUPS))]
+    _LOOKUPS[id(vocab)] = (vocab, len(vocab), lookup)
+    return lookup
+
+
+def token_ids(vocab: list[str], words: Iterable[str], variants: bool = True) -> list[int]:
+    """Vocabulary ids whose decoded string equals a word (or one of its variants)."""
+    lookup = _vocab_lookup(vocab)
     ids: set[int] = set()
     for word in words:
         for form in (token_variants(word) if variants else [word]):

@@ -11,14 +11,13 @@ from typing import Any
 _plotly_js_sent = False
 
 
-def show(fig: Any) -> Any:
-    """Display `fig` (a plotly Figure) as self-contained HTML; returns the IPython object."""
+def show(fig: Any) -> None:
+    """Display `fig` (a plotly Figure) as self-contained HTML. Returns None, so a `show(...)`
+    ending a cell is displayed once, not again as the cell's value."""
     global _plotly_js_sent
     from IPython.display import HTML, display
 
     # plotly's random div id: the same figure shown twice in a notebook stays two figures
     html = fig.to_html(full_html=False, include_plotlyjs=not _plotly_js_sent)
     _plotly_js_sent = True
-    out = HTML(html)
-    display(out)
-    return out
+    display(HTML(html))

@@ -11,11 +11,16 @@ pytest.importorskip("IPython")
 
 
 def test_show_inlines_plotly_js_once(monkeypatch):
+    import IPython.display
+
     from interp.viz import display
 
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
     monkeypatch.setattr(display, "_plotly_js_sent", False)
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 2]))
-    first, second = display.show(fig).data, display.show(fig).data
+    assert display.show(fig) is None and display.show(fig) is None  # shown once per call
+    first, second = (html.data for html in shown)
     assert "Plotly.newPlot" in first and "Plotly.newPlot" in second
     assert len(first) > 1_000_000 > len(second)  # plotly.js itself only in the first
     assert not re.search(r"<script[^>]*\bsrc=", first + second)  # nothing fetched
