@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from interp_cli.options import model_command, model_from, options_from
+from interp_cli.options import model_command, model_from, options_from, with_examples
 
 from interp.options import AstProbeOptions
 
+EXAMPLES = (
+    "interp ast-probe --model interp-tiny --out runs/ast",
+    ("interp ast-probe --model smollm2-135m-instruct --layers 0 8 15 22 30 --ranks 8 "
+    "32 128 --out runs/ast-smollm2"),
+)
 
 def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "ast-probe", "probe hidden states for the syntax tree "
@@ -42,6 +47,7 @@ def add_parser(subparsers) -> None:
     add("--examples", type=int, help="test trees drawn")
     add("--cache", help="cache directory for leaf representations (default OUT/cache)")
     add("--out", required=True, help="output directory")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

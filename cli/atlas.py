@@ -8,11 +8,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-from interp_cli.options import add_model_options, adder, command, model_from, options_from
+from interp_cli.options import (
+    add_model_options,
+    adder,
+    command,
+    model_from,
+    options_from,
+    with_examples,
+)
 
 from interp.options import AtlasOptions
 from interp.texts.corpora import BUNDLED_CHARS
 
+EXAMPLES = (
+    ("interp atlas --map neuron-maps/smollm2-135m-instruct-up --model "
+    "smollm2-135m-instruct --corpus python-docs --max-docs 16 --out atlas/smollm2"),
+    "interp atlas --map maps/up --map maps/down --out atlas/decoded-only",
+    ("interp atlas --map maps/tiny-up --model interp-tiny --dose dose.json --out "
+    "atlas/tiny"),
+)
 
 def add_parser(subparsers) -> None:
     p = command(subparsers, "atlas", "a static HTML neuron atlas (opens from disk)", __doc__)
@@ -41,6 +55,7 @@ def add_parser(subparsers) -> None:
     add("--shard-size", type=int, help="neurons per data file of the pages")
     add("--out", required=True, metavar="SITE",
         help="site folder to write: new, empty, or a previous atlas (replaced)")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

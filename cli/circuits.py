@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import model_command, model_from, options_from
+from interp_cli.options import model_command, model_from, options_from, with_examples
 
 from interp.options import PAPER_L1, PAPER_L1_OTHER, CircuitsOptions
 
+EXAMPLES = (
+    "interp circuits --model interp-circuits --task ioi --out runs/ioi",
+    ("interp circuits --model smollm2-135m-instruct --task ioi --method "
+    "patching,attribution -n 50 --out runs/ioi-smollm2"),
+    ("interp circuits --model interp-tiny --task-file my_task.json --method all --out "
+    "runs/custom"),
+)
 
 def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "circuits", "find a task's circuit heads (SAE codes, "
@@ -44,6 +51,7 @@ def add_parser(subparsers) -> None:
         help="heads predicted for precision/recall (default: the truth's size)")
     add("--threshold", type=float,
         help="also report precision/recall for scores above this value")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

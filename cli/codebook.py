@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from interp_cli.options import command, model_command, model_from, options_from
+from interp_cli.options import command, model_command, model_from, options_from, with_examples
 
 from interp.options import CodebookSearchOptions, CodebookSteerOptions, CodebookTrainOptions
 
@@ -15,12 +15,38 @@ TEXTS = ("{what}, one document per line (default: the model's default corpus: ge
          "stories for a bundled toy model, the committed real text (python-docs) otherwise)")
 
 
+TRAIN_EXAMPLES = (
+    "interp codebook train --model interp-tiny --site 2:mlp_out --out runs/books",
+    ("interp codebook train --model smollm2-135m-instruct --site 10:attn_z --codes 256 "
+    "-k 4 --steps 100 --out runs/books-smollm2"),
+)
+SEARCH_EXAMPLES = (
+    ("interp codebook search --model interp-tiny --codebooks runs/books --words "
+    "animals"),
+    ("interp codebook search --model interp-tiny --codebooks runs/books --regex "
+    "'def |return' --neurons"),
+)
+STEER_EXAMPLES = (
+    ("interp codebook steer --model interp-tiny --codebooks runs/books --code "
+    "2:mlp_out#17 --prompt \"Once upon a time\" --concept animals"),
+    ("interp codebook steer --model interp-tiny --codebooks runs/books --code "
+    "2:mlp_out#17 --mode add --strength 2 --prompt \"The\" -n 8"),
+)
+EXAMPLES = (
+    "interp codebook train --model interp-tiny --site 2:mlp_out --out runs/books",
+    ("interp codebook search --model interp-tiny --codebooks runs/books --words "
+    "animals"),
+    ("interp codebook steer --model interp-tiny --codebooks runs/books --code "
+    "2:mlp_out#17 --prompt \"Once upon a time\" --concept animals"),
+)
+
 def _on(flag: bool) -> str:
     return "on" if flag else "off"
 
 
 def add_parser(subparsers) -> None:
     p = command(subparsers, "codebook", "codebook bottlenecks: train, search, steer", __doc__)
+    with_examples(p, EXAMPLES)
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     t, add = model_command(sub, "train", "finetune codebooks at sites and save them", None,
@@ -48,6 +74,7 @@ def add_parser(subparsers) -> None:
     add("--eval-rows", type=int, help="held-out rows for health")
     add("--seed", type=int, help="random seed")
     add("--out", required=True, metavar="DIR", help="directory to save them in")
+    with_examples(t, TRAIN_EXAMPLES)
     t.set_defaults(run=run_train)
 
     s, add = model_command(sub, "search", "codes (and neurons) that mark a regex or words", None,
@@ -63,6 +90,7 @@ def add_parser(subparsers) -> None:
     add("--min-active", type=int, help="ignore codes active on fewer tokens")
     add("--neurons", action="store_true", help="also search MLP neurons")
     add("--json", action="store_true", help="print the cards as JSON")
+    with_examples(s, SEARCH_EXAMPLES)
     s.set_defaults(run=run_search)
 
     g, add = model_command(sub, "steer", "sample with a code activated vs the codebook model",
@@ -83,6 +111,7 @@ def add_parser(subparsers) -> None:
     add("--seed", type=int, help="random seed, same for both arms")
     add("--show", type=int, help="samples to print per arm")
     add("--json", action="store_true", help="print everything as JSON")
+    with_examples(g, STEER_EXAMPLES)
     g.set_defaults(run=run_steer)
 
 

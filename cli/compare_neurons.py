@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import command
+from interp_cli.options import command, with_examples
 
+EXAMPLES = (
+    "interp compare-neurons maps/base-up maps/tuned-up",
+    "interp compare-neurons maps/base-down maps/tuned-down --k 10",
+)
 
 def add_parser(subparsers) -> None:
     p = command(subparsers, "compare-neurons", "agreement of two neuron maps", __doc__)
@@ -13,6 +17,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("map_b", metavar="DIR_B")
     p.add_argument("--k", type=int, default=None,
                    help="top-k for the overlap (default: the smaller top_k of the maps)")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

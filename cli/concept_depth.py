@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import model_command, model_from, options_from
+from interp_cli.options import model_command, model_from, options_from, with_examples
 
 from interp.options import ConceptDepthOptions
 
+EXAMPLES = (
+    ("interp concept-depth --model smollm2-135m-instruct --dataset capital_world "
+    "--control control-task --out runs/depth"),
+    ("interp concept-depth --model interp-tiny --dataset my.csv --text-column sentence "
+    "--label-column label --out runs/mine"),
+    ("interp concept-depth --model smollm2-135m-instruct --dataset syllogism --noise "
+    "--quantize int2 --out runs/robust"),
+)
 
 def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "concept-depth", "per-layer probes: where a concept "
@@ -53,6 +61,7 @@ def add_parser(subparsers) -> None:
     add("--relative", action="store_true",
         help="plot against depth / n_layers instead of blocks")
     add("--out", required=True, metavar="DIR", help="output directory")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import comma_list, model_command, model_from, options_from
+from interp_cli.options import comma_list, model_command, model_from, options_from, with_examples
 from interp_cli.steer import add_clamp_options
 
 from interp.options import DoseResponseOptions
 
+EXAMPLES = (
+    ("interp dose-response --model smollm2-135m-instruct --neuron 29:1433 --prompt \"I "
+    "want to tell you about\" --concept sugar,bread --values 0,3x,10x,30x"),
+    ("interp dose-response --model interp-tiny --neuron 3:725 --prompts-file "
+    "prompts.txt --concept animals --controls 10 --table dose.json"),
+)
 
 def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "dose-response", "concept probability vs clamp value, "
@@ -30,6 +36,7 @@ def add_parser(subparsers) -> None:
     add("--seed", type=int, help="seed for the controls")
     add("--table", metavar="PATH", help="table to write: .csv or .json")
     add("--figure", metavar="PATH", help="figure to write, self-contained HTML; '-' for none")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

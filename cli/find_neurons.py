@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import adder, command
+from interp_cli.options import adder, command, with_examples
 
 from interp.options import FindNeuronsOptions
 
+EXAMPLES = (
+    "interp find-neurons dog cat horse --map neuron-maps/smollm2-135m-instruct-up",
+    ("interp find-neurons California --exact --limit 5 --map "
+    "neuron-maps/smollm2-135m-instruct-down"),
+)
 
 def add_parser(subparsers) -> None:
     p = command(subparsers, "find-neurons", "find neurons that decode to words",
@@ -20,6 +25,7 @@ def add_parser(subparsers) -> None:
     add("--by", help="rank by mass (summed probability of the matching tokens) or hits (how "
         "many match)")
     add("--exact", dest="variants", action="store_false", help="match the words exactly")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

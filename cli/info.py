@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from interp_cli.options import add_model_options, command, model_from
+from interp_cli.options import add_model_options, command, model_from, with_examples
 
+EXAMPLES = (
+    "interp info --model smollm2-135m-instruct",
+    "interp info --model interp-tiny --layer 2",
+    "interp info --model path/to/model.gguf --json",
+)
 
 def add_parser(subparsers) -> None:
     parser = command(subparsers, "info", "print a model's facts, fingerprint and sites", __doc__)
@@ -16,6 +21,7 @@ def add_parser(subparsers) -> None:
                         help="also print each site's TransformerLens hook name at this "
                         "layer (e.g. blocks.3.mlp.hook_post)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    with_examples(parser, EXAMPLES)
     parser.set_defaults(run=run)
 
 

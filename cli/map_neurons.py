@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from interp_cli.options import model_command, model_from, options_from
+from interp_cli.options import model_command, model_from, options_from, with_examples
 
 from interp.neurons.options import DecodeOptions
 
+EXAMPLES = (
+    "interp map-neurons --model smollm2-135m-instruct --score cosine",
+    "interp map-neurons --model interp-tiny --side down --layers 0-2 --top-k 50",
+    "interp map-neurons --model gemma-3-270m --shard 0/2 --out maps/shard0",
+)
 
 def add_parser(subparsers) -> None:
     p, add = model_command(subparsers, "map-neurons", "decode every MLP neuron through the LM "
@@ -42,6 +47,7 @@ def add_parser(subparsers) -> None:
     add("--shard", metavar="I/N", help="map only shard I of N (round robin over the layers); "
         "join the shards' directories with `interp merge-maps`")
     add("--out", metavar="DIR", help="output directory (default: neuron-maps/<model>-<side>)")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 

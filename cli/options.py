@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from interp.options import ModelOptions
 
+EXAMPLES_HEADING = "examples:"
+
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Appends "(default: X)" to an option's help when it has a default worth showing."""
+    """Appends "(default: X)" to an option's help when it has a default worth showing; keeps
+    the examples (see `with_examples`) one per line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(EXAMPLES_HEADING):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -31,6 +39,11 @@ def command(subparsers: Any, name: str, help: str, description: str | None
     """A subcommand parser whose --help shows the defaults."""
     return subparsers.add_parser(name, help=help, description=description,
                                  formatter_class=HelpFormatter)
+
+
+def with_examples(parser: argparse.ArgumentParser, examples: Sequence[str]) -> None:
+    """Show `examples` (whole command lines) at the end of the parser's --help."""
+    parser.epilog = "\n".join([EXAMPLES_HEADING, *(f"  {line}" for line in examples)])
 
 
 def defaults(cls: type) -> dict[str, Any]:

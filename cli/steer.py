@@ -6,10 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 
-from interp_cli.options import adder, model_command, model_from, options_from
+from interp_cli.options import adder, model_command, model_from, options_from, with_examples
 
 from interp.options import ClampOptions, SteerOptions
 
+EXAMPLES = (
+    ("interp steer --model interp-tiny --clamp 3:725=10x --prompt \"Once upon a time\" "
+    "--concept animals"),
+    ("interp steer --model smollm2-135m-instruct --clamp 29:1433=10x --prompt \"I want "
+    "to tell you about\" -n 8 --concept sugar,bread"),
+    ("interp steer --model interp-tiny --clamp 3:725=2 --mode add --prompt \"The\" "
+    "--json"),
+)
 
 def add_clamp_options(p: argparse.ArgumentParser) -> None:
     """Options shared by steer and dose-response: mode, positions, site, scale corpus."""
@@ -41,6 +49,7 @@ def add_parser(subparsers) -> None:
     add("--seed", type=int, help="random seed, same for both arms")
     add("--show", type=int, help="samples to print per arm")
     add("--json", action="store_true", help="print everything as JSON")
+    with_examples(p, EXAMPLES)
     p.set_defaults(run=run)
 
 
