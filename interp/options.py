@@ -63,10 +63,11 @@ class ModelOptions:
     device: str = "auto"
     dtype: str | None = None
 
-    def load(self) -> Model:
+    def load(self, progress: bool = True) -> Model:
+        """The model; `progress`: a line on stderr as the load starts and ends."""
         from interp.models.load import load_model
 
-        return load_model(self.model, device=self.device, dtype=self.dtype)
+        return load_model(self.model, device=self.device, dtype=self.dtype, progress=progress)
 
 
 def as_model(model: Model | ModelOptions | str) -> Model:

@@ -11,6 +11,8 @@ import contextlib
 import json
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from interp.errors import InterpError
 from interp.errors import first_line as _first_line
 from interp.models.devices import resolve_device, resolve_dtype
+from interp.progress import say
 
 if TYPE_CHECKING:
     import torch
@@ -177,15 +180,17 @@ def load_model(
     device: "auto" (cuda > mps > cpu), "cpu", "cuda", "cuda:1", "mps" or a torch.device.
     dtype: None (checkpoint dtype; float32 if the checkpoint has none), a torch dtype, or
         "float32" / "bfloat16" / "float16".
-    progress: show transformers' weight-loading progress bar (useful for large checkpoints).
+    progress: a line on stderr when the load starts and when it ends (its time), and on a
+        terminal transformers' weight-loading bar (useful for large checkpoints).
     Weights stay raw (no norm folding): logits match the HF model's.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     dev = resolve_device(device)
     want_dtype = resolve_dtype(dtype)
     name, path = resolve_source(source, progress=True)
-
-    with _progress_bars(progress):
+    t0 = time.perf_counter()
+    say("interp", f"loading {name} ...", enabled=progress)
+    with _progress_bars(progress and sys.stderr.isatty()):
         hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
 
     from interp.models.facts import facts_from_bridge
@@ -219,6 +224,9 @@ def load_model(
         bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(tokenizer)
     facts = facts_from_bridge(bridge)
     fingerprint = fingerprint_params(hf_params, facts, hf_model.config)
+    say("interp", f"loaded {name} ({facts.n_layers} layers, d_model {facts.d_model}, {dev}, "
+        f"{str(hf_model.dtype).removeprefix('torch.')}) in {time.perf_counter() - t0:.1f} s",
+        enabled=progress)
     return Model(
         bridge=bridge, tokenizer=bridge.tokenizer, name=name, path=path, device=dev,
         dtype=hf_model.dtype, facts=facts, fingerprint=fingerprint, source_info=source_info,

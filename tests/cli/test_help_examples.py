@@ -7,7 +7,6 @@ import argparse
 import shlex
 
 import pytest
-
 from interp_cli.main import build_parser
 from interp_cli.options import EXAMPLES_HEADING
 
