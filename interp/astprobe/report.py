@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from interp.artifact import Kind
 from interp.atomic import write_atomic
+from interp.viz.html import PLOTLY_JS
 
 if TYPE_CHECKING:
     from interp.models.model import Model
     from interp.options import AstProbeOptions, ModelOptions
 
-FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examples.txt")
+FILES = ("results.json", "scores.csv", "ast_probe.html", "examples.html", "examples.txt",
+         PLOTLY_JS)
 #: The format tag of results.json (interp.artifact's scheme).
 AST_PROBE_RESULTS = Kind("ast-probe-results", 1, "AST-probe results")
 _COLUMNS = ("model", "layer", "precision", "recall", "f1", "micro_precision", "micro_recall",
@@ -60,30 +62,31 @@ def examples_html(results: dict[str, Any]) -> str:
     from interp.viz.ast_probe import tree_pair_figure
     from interp.viz.html import figure_html
 
-    body, first = [], True
+    body = []
     for i, ex in enumerate(results.get("examples", [])):
         fig = tree_pair_figure(ex)
         body.append(f"<h2>example {i}</h2><pre>{escape(ex['code'])}</pre>")
-        body.append(figure_html(fig, full_html=False, include_plotlyjs=first, key=str(i)))
-        first = False
+        body.append(figure_html(fig, full_html=False, include_plotlyjs=False, key=str(i)))
     title = f"AST probe examples: {escape(results['model'])}, layer {results['best_layer']}"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+            f"<script src=\"{PLOTLY_JS}\" charset=\"utf-8\"></script></head>"
             f"<body><h1>{title}</h1>{''.join(body)}</body></html>")
 
 
 def write_report(results: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write every file of FILES into `out_dir` (created); returns their paths."""
     from interp.viz.ast_probe import layer_figure
-    from interp.viz.html import figure_html
+    from interp.viz.html import figure_html, plotly_js
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
         "results.json": json.dumps(AST_PROBE_RESULTS.stamp(results), indent=1),
         "scores.csv": scores_csv(results),
-        "ast_probe.html": figure_html(layer_figure(results)),
+        "ast_probe.html": figure_html(layer_figure(results), include_plotlyjs=PLOTLY_JS),
         "examples.html": examples_html(results),
         "examples.txt": examples_text(results),
+        PLOTLY_JS: plotly_js(),
     }
     for name, text in texts.items():
         write_atomic(out / name, text)

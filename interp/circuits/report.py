@@ -106,10 +106,10 @@ class CircuitReport:
         return "\n".join(lines)
 
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """heads.csv, report.json (`to_dict`, format-tagged), timings.json (wall times) and
-        heatmap_<method>.html in `out` (atomic writes)."""
+        """heads.csv, report.json (`to_dict`, format-tagged), timings.json (wall times),
+        heatmap_<method>.html and the plotly.js they share in `out` (atomic writes)."""
         from interp.viz.circuits import head_heatmap
-        from interp.viz.html import figure_html
+        from interp.viz.html import PLOTLY_JS, figure_html, plotly_js
 
         root = Path(out)
         root.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,9 @@ class CircuitReport:
         for method, s in self.scores.items():
             fig = head_heatmap(s, truth=self.truth_mask,
                                title=f"{method}: {self.task} on {self.model}")
-            files[f"heatmap_{method}.html"] = figure_html(fig)
+            files[f"heatmap_{method}.html"] = figure_html(fig, include_plotlyjs=PLOTLY_JS)
+        if self.scores:
+            files[PLOTLY_JS] = plotly_js()
         written = []
         for name, text in files.items():
             written.append(write_atomic(root / name, text))

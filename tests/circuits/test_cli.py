@@ -48,8 +48,9 @@ def test_cli_writes_table_report_and_heatmaps(planted_dirs, tmp_path, capsys):
     # the paper's node scores from edges: 4 heads per layer -> the top 4 ** 2 // 2 = 8 slots
     edge_heads = report["scores"]["sae_edges"]
     assert sum(map(sum, edge_heads)) == 8 and "sae_edges" in report["evaluation"]
-    html = (out / "heatmap_sae.html").read_text()
-    assert "<script" in html and '<script src="http' not in html  # plotly.js inline
+    html = (out / "heatmap_sae.html").read_text()  # plotly.js: one copy beside the pages
+    assert 'src="plotly.min.js"' in html and 'src="http' not in html
+    assert len(html) < 100_000 < (out / "plotly.min.js").stat().st_size
 
 
 def test_cli_truth_by_patching(planted_dirs, tmp_path, capsys):
