@@ -10,7 +10,9 @@ are the bundled ones (data/datasets/, written by `python -m tools.make_probe_dat
 One `run_concept_depth` over every dataset: per layer, the probe's cross-validated accuracy
 with its 95 % interval over folds, the shuffled-label control, the control task and the
 selectivity (task minus control task), the jumping and converging points; the same for each
-condition. The representation cache lives in a temporary folder (every run recomputes).
+condition. The representation cache lives in a temporary folder (every run recomputes), or in
+`--cache DIR`: then a rerun (after a kill, say) reuses the representations already there
+(entries are keyed by site, pooling, texts and model variant, and refuse another model).
 
 Writes experiments/results/concept_depth_real/<model>.json (the run's results.json content:
 params, summary rows, per-layer curves; sorted keys, rounded) and <model>.figure.json (the
@@ -20,6 +22,7 @@ plotly figure); `--quick` (CI) writes <model>.quick.*: two datasets, 20 texts pe
     .venv/bin/python experiments/concept_depth_real.py             # the study of the docs
     .venv/bin/python experiments/concept_depth_real.py --quick     # reduced form (CI)
     .venv/bin/python experiments/concept_depth_real.py --markdown  # the docs' table
+    .venv/bin/python experiments/concept_depth_real.py --cache runs/cdr-cache  # resumable
 """
 
 from __future__ import annotations
@@ -50,8 +53,10 @@ def load_inputs(path: Path = INPUTS_PATH, quick: bool = False) -> dict[str, Any]
     return inputs
 
 
-def run_study(inputs: dict[str, Any], log: bool = True) -> tuple[dict[str, Any], Any]:
-    """The run's results (JSON-ready, rounded) and its plotly figure."""
+def run_study(inputs: dict[str, Any], log: bool = True, cache: Path | None = None
+              ) -> tuple[dict[str, Any], Any]:
+    """The run's results (JSON-ready, rounded) and its plotly figure; `cache`: a folder of
+    representations to reuse and fill (default: a temporary one)."""
     from experiments.common import rounded
     from interp import load_model
     from interp.probes.datasets import load_dataset
@@ -62,10 +67,10 @@ def run_study(inputs: dict[str, Any], log: bool = True) -> tuple[dict[str, Any],
     datasets = [load_dataset(name, max_per_class=inputs["max_per_class"], seed=inputs["seed"])
                 for name in inputs["datasets"]]
     model = load_model(inputs["model"], device="cpu")
-    with tempfile.TemporaryDirectory(prefix="concept-depth-") as cache:
+    with tempfile.TemporaryDirectory(prefix="concept-depth-") as tmp:
         run = run_concept_depth(
             model, datasets, site=inputs["site"], pooling=inputs["pooling"],
-            folds=inputs["folds"], seed=inputs["seed"], cache_dir=cache,
+            folds=inputs["folds"], seed=inputs["seed"], cache_dir=cache or tmp,
             controls=inputs["controls"], noise=inputs["noise"], quantize=inputs["quantize"],
             batch_size=inputs["batch_size"],
             log=(lambda text: print(f"concept-depth: {text}", file=sys.stderr, flush=True))
@@ -94,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = study_parser(__doc__, OUT_DIR, inputs=INPUTS_PATH)
     parser.add_argument("--markdown", action="store_true",
                         help="only print the docs' table from the result JSON already in --out")
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep the representations here and reuse them on a rerun")
     args = parser.parse_args(argv)
     inputs = load_inputs(args.inputs, args.quick)
     path = result_path(args.out, inputs["model"], args.quick)
@@ -101,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(markdown_table(json.loads(path.read_text(encoding="utf-8"))))
         return 0
     t0 = time.perf_counter()
-    result, figure = run_study(inputs)
+    result, figure = run_study(inputs, cache=args.cache)
     write_json(path, result)
     write_json(result_path(args.out, inputs["model"], args.quick, ".figure.json"),
                json.loads(figure.to_json()))

@@ -23,7 +23,8 @@ def test_quick_concept_depth_study(tmp_path: Path, experiment):
     full = study.load_inputs()
     assert len(full["datasets"]) >= 4 and set(full["datasets"]) <= set(full["families"])
     assert {"control-task", "random-init"} <= set(full["controls"])
-    assert study.main(["--quick", "--out", str(tmp_path)]) == 0
+    assert study.main(["--quick", "--out", str(tmp_path), "--cache", str(tmp_path / "reps")]) == 0
+    assert any((tmp_path / "reps").rglob("*.safetensors"))  # kept for a rerun
     inputs = study.load_inputs(quick=True)
     result = json.loads((tmp_path / f"{inputs['model']}.quick.json").read_text())
     figure = json.loads((tmp_path / f"{inputs['model']}.quick.figure.json").read_text())
