@@ -61,6 +61,7 @@ def test_the_stored_copy_is_reused_until_the_notebook_or_interp_changes(tmp_path
     changed, reused = tool.executed(notebook)
     assert not reused and changed != copy
     assert nbformat.read(changed, as_version=4).cells[0].outputs[0]["text"] == "54\n"
+    assert not copy.exists()  # the older copy of the same notebook is gone
 
 
 def test_a_failing_cell_stores_nothing(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ interp.models.cache) and is written atomically.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -69,6 +70,10 @@ def execute(notebook: Path) -> nbformat.NotebookNode:
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, nbformat.writes(node))
+    for old in target.parent.glob(f"{notebook.stem}-*.ipynb"):  # one copy per notebook
+        if old != target and re.fullmatch(rf"{re.escape(notebook.stem)}-[0-9a-f]{{16}}\.ipynb",
+                                          old.name):
+            old.unlink(missing_ok=True)
     return node
 
 
