@@ -19,6 +19,23 @@ if TYPE_CHECKING:
 
 SPEC_BINS = 20  # bins of the top-1 probability histogram on the index page
 TOP_NEURONS = 12  # most specialised neurons listed per layer on the index page
+#: Which neurons the "most specialised" lists consider (shown on the index page).
+SPECIALISED_RULE = ("top-1 token holds a letter or digit and is not special, unreachable or "
+                    "under-trained (when the map flagged them)")
+
+
+def listable_tokens(nmap: NeuronMap) -> torch.Tensor:
+    """[d_vocab] bool: tokens a "most specialised" list may show (SPECIALISED_RULE): not
+    punctuation or whitespace only, and not among the map's flagged tokens."""
+    ok = torch.tensor([any(ch.isalnum() for ch in s) for s in nmap.vocab], dtype=torch.bool)
+    flags = nmap.header.extras.get("token_flags")
+    if flags:
+        from interp.models.vocab import TokenFlags
+
+        ids = TokenFlags.from_dict(flags).ids()
+        if ids:
+            ok[torch.tensor(ids, dtype=torch.long)] = False
+    return ok
 
 
 def _r(t: torch.Tensor, decimals: int) -> list:
@@ -135,16 +152,20 @@ def shard(maps: list[NeuronMap], layer: int, start: int, stop: int,
 
 def overview(maps: list[NeuronMap]) -> list[dict[str, Any]]:
     """Per layer: for each side, the histogram of top-1 probabilities (SPEC_BINS bins on
-    [0, 1]), its median, the median margin, and the most specialised neurons."""
+    [0, 1]), its median, the median margin, and the most specialised neurons among those whose
+    top-1 token is listable (SPECIALISED_RULE; the histogram and medians count every neuron)."""
     vocab = maps[0].vocab
+    listable = [listable_tokens(nmap) for nmap in maps]
     out = []
     for layer in maps[0].layers:
         sides = []
-        for nmap in maps:
+        for nmap, ok in zip(maps, listable, strict=True):
             d = nmap.layer(layer)
             p1 = d.top_probs[:, 0].float()
             hist = torch.histc(p1.clamp(0, 1), bins=SPEC_BINS, min=0.0, max=1.0).long()
-            best = torch.sort(-p1, stable=True).indices[:TOP_NEURONS].tolist()
+            ranked = torch.where(ok[d.top_ids[:, 0].long()], p1, torch.tensor(-1.0))
+            best = [n for n in torch.sort(-ranked, stable=True).indices[:TOP_NEURONS].tolist()
+                    if ranked[n] >= 0]
             sides.append({
                 "hist": hist.tolist(), "median_p1": _r(p1.median(), 4),
                 "median_margin": _r(d.margin.median(), 3),

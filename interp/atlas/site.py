@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from interp import __version__
 from interp.artifact import Kind, cfg_bytes
 from interp.atlas.records import RECORDS, ActivationRecords
-from interp.atlas.render import Shown, overview, shard
+from interp.atlas.render import SPECIALISED_RULE, Shown, overview, shard
 from interp.atlas.search import DEFAULT_SEARCH_LIMIT, build_search
 from interp.atomic import atomic_dir
 from interp.errors import InterpError
@@ -256,7 +256,7 @@ def _write_site(nmaps: list, out: Path, records: ActivationRecords | None,
             "layers": first.layers, "sides": [m.options.side for m in nmaps],
             "shard_size": shard_size, "n_buckets": n_buckets, "mass_scale": 10_000,
             "search_limit": search_limit,
-            "overview": overview(nmaps),
+            "overview": overview(nmaps), "specialised_rule": SPECIALISED_RULE,
             "records": None if records is None else {
                 k: records.header[k] for k in ("site", "corpus", "n_docs", "n_tokens", "top_k",
                                                "window", "hist_edges", "max_length",

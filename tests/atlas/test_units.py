@@ -169,3 +169,29 @@ def test_dose_folder_and_measure(tmp_path):
     empty.mkdir()
     with pytest.raises(InterpError, match="no .json"):
         dose_files([empty])
+
+
+def test_most_specialised_lists_skip_punctuation_and_flagged_tokens(llama, tmp_path):
+    """The index page's lists rank neurons by top-1 probability among those whose top-1 token
+    holds a letter or digit and is not flagged; recounted here by brute force, on a map whose
+    vocabulary is edited so that the layer's most specialised neurons decode to punctuation."""
+    from interp.atlas.render import TOP_NEURONS, overview
+    from interp.neurons import decode_neurons
+
+    nmap = decode_neurons(llama, layers=[0], top_k=5, bottom_k=2, flagged_tokens="mark")
+    data = nmap.layer(0)
+    p1 = data.top_probs[:, 0].float()
+    order = torch.sort(-p1, stable=True).indices.tolist()
+    junk = {int(data.top_ids[n, 0]) for n in order[:3]}  # the three most specialised
+    for t in junk:
+        nmap.vocab[t] = ".,"
+    flagged = {int(data.top_ids[order[3], 0])} - junk
+    flags = nmap.header.extras.setdefault("token_flags", {"special": [], "unreachable": [],
+                                                          "undertrained": [], "method": {}})
+    flags["special"] = sorted(set(flags["special"]) | flagged)
+    bad = junk | set(flags["special"]) | set(flags["unreachable"]) | set(flags["undertrained"])
+    bad |= {t for t, s in enumerate(nmap.vocab) if not any(c.isalnum() for c in s)}
+    want = [n for n in order if int(data.top_ids[n, 0]) not in bad][:TOP_NEURONS]
+    (side,) = overview([nmap])[0]["sides"]
+    assert [b[0] for b in side["best"]] == want and not set(order[:4]) & set(want)
+    assert sum(side["hist"]) == len(p1)  # the histogram still counts every neuron

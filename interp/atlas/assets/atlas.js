@@ -85,6 +85,8 @@
   /* ---------------- index page ---------------- */
   function indexPage() {
     var M = A.M, box = document.getElementById("layers");
+    if (M.specialised_rule) box.parentNode.insertBefore(el("p", "muted rule",
+      "\u201cmost specialised\u201d: the highest top-1 probabilities among neurons whose " + M.specialised_rule), box);
     M.overview.forEach(function (L) {
       var row = add(el("div", "layer"), add(el("div", "name"), link(L.layer, 0, "layer " + L.layer)));
       L.sides.forEach(function (S, i) {
