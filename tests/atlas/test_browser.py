@@ -83,6 +83,19 @@ def test_search_follow_check_navigate(tiny_map, tiny_records, tmp_path, watch, a
     page.fill("#jump-neuron", "79")
     page.press("#jump-neuron", "Enter")
     expect(page.locator("#title")).to_have_text("Layer 0 · neuron 79")
+    page.wait_for_selector("#side-up .top td")
+    # an unknown neuron: the message, and none of the previous neuron's data under it
+    page.fill("#jump-layer", "7")
+    page.press("#jump-neuron", "Enter")
+    expect(page.locator("#status")).to_have_text("no neuron 7:79 in this atlas")
+    for part in ("#decoded", "#examples-section", "#hist-section", "#related-section"):
+        expect(page.locator(part)).to_be_hidden()
+    assert page.locator("#sides *, #examples *, #hist *").count() == 0
+    page.screenshot(path=str(artifacts / "atlas-no-neuron.png"))
+    page.fill("#jump-layer", "1")  # and back: drawn again
+    page.press("#jump-neuron", "Enter")
+    expect(page.locator("#decoded")).to_be_visible()
+    page.wait_for_selector("#side-up .top td")
     assert w.network() == [] and w.problems == []
 
 

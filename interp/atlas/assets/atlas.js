@@ -2,7 +2,7 @@
    that call ATLAS.put(key, data); model strings only ever reach the page via textContent. */
 (function () {
   "use strict";
-  var A = window.ATLAS = { M: null, store: new Map(), pending: new Map() };
+  var A = window.ATLAS = { M: null, store: new Map(), pending: new Map(), shown: 0 };
   A.meta = function (m) { A.M = m; };
   A.put = function (key, data) { A.store.set(key, data); };
 
@@ -166,13 +166,24 @@
     document.getElementById("jump-layer").value = l; document.getElementById("jump-neuron").value = n;
     document.getElementById("title").textContent = "Layer " + l + " · neuron " + n;
     document.title = l + ":" + n + " - " + M.model + " - interp neuron atlas";
+    var ticket = ++A.shown;  // a later hash wins over a slower earlier load
+    clearNeuron();
     if (M.layers.indexOf(l) < 0 || n >= M.d_mlp) { status.textContent = "no neuron " + l + ":" + n + " in this atlas"; return; }
     var chunk = Math.floor(n / M.shard_size), key = "L" + pad(l, 3) + "/" + pad(chunk, 5);
     status.textContent = "loading…";
     load(key, "data/" + key + ".js").then(function (sh) {
+      if (ticket !== A.shown) return;
       render(l, n, sh.neurons[n - sh.start], sh.strings);
+      NEURON_PARTS.forEach(function (id) { document.getElementById(id).hidden = false; });
       status.textContent = "";
-    }, function (err) { status.textContent = String(err.message); });
+    }, function (err) { if (ticket === A.shown) status.textContent = String(err.message); });
+  }
+  // the page's neuron sections: emptied and hidden until the next neuron is drawn, so an
+  // unknown neuron (or a failed load) never shows the previous one's data
+  var NEURON_PARTS = ["decoded", "examples-section", "hist-section", "dose-section", "related-section"];
+  function clearNeuron() {
+    ["sides", "examples", "hist", "dose", "related"].forEach(function (id) { document.getElementById(id).replaceChildren(); });
+    NEURON_PARTS.forEach(function (id) { document.getElementById(id).hidden = true; });
   }
   function render(l, n, d, S) {
     var M = A.M, sides = el("div", "sides");
