@@ -67,6 +67,13 @@ def test_search_follow_check_navigate(tiny_map, tiny_records, tmp_path, watch, a
     focus = examples.first.locator(".t.focus").get_attribute("title")
     assert float(focus.split()[-1]) == pytest.approx(float(rec["top_values"][neuron, 0]), rel=0.01)
     assert page.locator("#hist svg rect").count() == len(rec["hist"][neuron])
+    ticks = page.locator("#hist text.tick").all_text_contents()  # a histogram with axes
+    assert {"activation (signed, log scale)", "count", "0", "-100", "100",
+            str(int(max(rec["hist"][neuron])))} <= set(ticks), ticks
+    first_screen = page.viewport_size["height"]  # examples first, then the decoded tokens
+    assert page.locator("#examples .example").first.bounding_box()["y"] < first_screen
+    assert (page.locator("#examples-section").bounding_box()["y"]
+            < page.locator("#decoded").bounding_box()["y"])
     page.screenshot(path=str(artifacts / "atlas-neuron.png"), full_page=True)
 
     page.click("#next")

@@ -82,6 +82,27 @@
     return s;
   }
 
+  // the activation histogram with axes: x ticks at the decade edges, y the largest count
+  function labelledHistogram(counts, edges) {
+    var left = 44, w = 460, h = 80, bottom = 30, bw = w / counts.length;
+    var s = svg("svg", { width: left + w + 10, height: h + bottom, viewBox: "0 0 " + (left + w + 10) + " " + (h + bottom), role: "img" });
+    var g = add(s, svg("g", { transform: "translate(" + left + ",0)" })).lastChild;
+    g.appendChild(bars(counts, w, h, true));
+    var label = function (v) { return v === 0 ? "0" : Math.abs(v) >= 1 ? String(v) : v.toExponential(0).replace("e-", "e−"); };
+    edges.forEach(function (v, i) {
+      if (Math.abs(Math.log10(Math.abs(v)) % 1) > 1e-9 || Math.abs(v) < 0.01) return;  // decades; 0 below
+      var x = (i + 1) * bw;
+      g.appendChild(svg("line", { "class": "axis", x1: x, x2: x, y1: h + 1, y2: h + 5 }));
+      add(g, svg("text", { "class": "tick", x: x, y: h + 16, "text-anchor": "middle" })).lastChild.textContent = label(v);
+    });
+    add(g, svg("text", { "class": "tick", x: (counts.length / 2) * bw, y: h + 16, "text-anchor": "middle" })).lastChild.textContent = "0";
+    add(s, svg("text", { "class": "tick", x: left - 4, y: 10, "text-anchor": "end" })).lastChild.textContent = String(Math.max.apply(null, counts));
+    add(s, svg("text", { "class": "tick", x: left - 4, y: h, "text-anchor": "end" })).lastChild.textContent = "0";
+    add(s, svg("text", { "class": "tick", x: left + w / 2, y: h + bottom - 2, "text-anchor": "middle" })).lastChild.textContent = "activation (signed, log scale)";
+    add(s, svg("text", { "class": "tick", x: 0, y: h / 2 + 4 })).lastChild.textContent = "count";
+    return s;
+  }
+
   /* ---------------- index page ---------------- */
   function indexPage() {
     var M = A.M, box = document.getElementById("layers");
@@ -191,6 +212,7 @@
       var box = add(el("div", "side"), el("h3", null, M.sides[i]),
         el("p", "muted", "top-1 p " + fmt(s.p1) + " · margin " + fmt(s.margin) + " · entropy " + fmt(s.entropy) + " nats"));
       box.id = "side-" + M.sides[i];
+      var pair = add(box, el("div", "pair")).lastChild;  // top and bottom tokens side by side
       [["top", "top tokens", s.top], ["bottom", "bottom tokens", s.bot]].forEach(function (part) {
         if (!part[2].length) return;
         var t = el("table", part[0]), head = add(el("tr"), el("th", "num", "#"), el("th", null, part[1]), el("th", "num", "logit"));
@@ -201,7 +223,7 @@
           if (part[0] === "top") tr.appendChild(el("td", "num", fmt(r[2])));
           t.appendChild(tr);
         });
-        box.appendChild(t);
+        pair.appendChild(t);
       });
       sides.appendChild(box);
     });
@@ -237,8 +259,9 @@
     box.replaceChildren();
     if (!d.hist) { box.textContent = "no activation records"; return; }
     var e = R.hist_edges, st = d.stats;
-    add(box, bars(d.hist, 460, 80, true), el("div", "muted", "bins (signed half-decades): < " + e[0] + " | … | [" +
-      e[e.length / 2 - 1] + ", " + e[e.length / 2] + ") | … | ≥ " + e[e.length - 1] + "; log count"),
+    add(box, labelledHistogram(d.hist, e), el("div", "muted", "activation on a signed log scale: bins of half a decade " +
+      "from < " + e[0] + " to ≥ " + e[e.length - 1] + ", the middle bin [" + e[e.length / 2 - 1] + ", " + e[e.length / 2] +
+      "); bar height: log(1 + count), hover a bar for its count"),
       el("p", null, "mean " + fmt(st[0]) + " · std " + fmt(st[1]) + " · min " + fmt(st[2]) + " · max " + fmt(st[3]) +
         " · active (> 0) on " + fmt(100 * st[4]) + " % of " + R.n_tokens + " tokens"));
   }
