@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,9 +117,10 @@ def _progress_bars(enabled: bool) -> Iterator[None]:
         (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
 
 
-def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
+def _load_hf(where: str, local: bool, dtype: Any,
+             announce: Callable[[], None] | None = None) -> tuple[Any, Any]:
     """The HF model and tokenizer in `where`; the config is read and its layout checked
-    (interp.models.layouts) before any weight is."""
+    (interp.models.layouts) before any weight is, then `announce()` is called."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from interp.models.layouts import check_config
@@ -129,6 +130,8 @@ def _load_hf(where: str, local: bool, dtype: Any) -> tuple[Any, Any]:
     except Exception as err:  # noqa: BLE001 - missing, unknown model_type, bad fields...
         raise _hf_error(err, where, local) from None
     check_config(config)
+    if announce is not None:
+        announce()
     try:
         hf_model = AutoModelForCausalLM.from_pretrained(
             where, config=config, dtype=dtype, local_files_only=True,
@@ -189,9 +192,10 @@ def load_model(
     want_dtype = resolve_dtype(dtype)
     name, path = resolve_source(source, progress=True)
     t0 = time.perf_counter()
-    say("interp", f"loading {name} ...", enabled=progress)
-    with _progress_bars(progress and sys.stderr.isatty()):
-        hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype)
+    with _progress_bars(progress and sys.stderr.isatty()):  # the line once the config is read
+        hf_model, tokenizer = _load_hf(str(path) if path else name, path is not None, want_dtype,
+                                       lambda: say("interp", f"loading {name} ...",
+                                                   enabled=progress))
 
     from interp.models.facts import facts_from_bridge
     from interp.models.fingerprint import fingerprint_params
