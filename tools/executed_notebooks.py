@@ -59,12 +59,13 @@ def cached_path(notebook: Path, dependencies: str | None = None) -> Path:
     return cache_root() / "notebooks" / f"{notebook.stem}-{key}.ipynb"
 
 
-def execute(notebook: Path) -> nbformat.NotebookNode:
+def execute(notebook: Path, dependencies: str | None = None) -> nbformat.NotebookNode:
     """Run every cell of `notebook` (cwd: its folder) and store the executed copy; raises
     nbclient's CellExecutionError naming the cell when one fails."""
     from nbclient import NotebookClient
 
-    target = cached_path(notebook)  # keyed before running: edits meanwhile miss the cache
+    # keyed before running: edits meanwhile miss the cache
+    target = cached_path(notebook, dependencies)
     node = nbformat.read(notebook, as_version=4)
     NotebookClient(node, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(notebook.parent)}}).execute()
@@ -80,8 +81,9 @@ def execute(notebook: Path) -> nbformat.NotebookNode:
 def executed(notebook: Path, dependencies: str | None = None) -> tuple[Path, bool]:
     """The stored executed copy of `notebook`, executing it first on a miss. Returns the copy's
     path and whether it was reused."""
+    dependencies = dependencies or dependency_digest()
     target = cached_path(notebook, dependencies)
     if target.is_file():
         return target, True
-    execute(notebook)
+    execute(notebook, dependencies)
     return target, False

@@ -9,6 +9,7 @@ notebook once.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import shutil
@@ -76,14 +77,19 @@ PLOTLY_FILE = "assets/javascripts/plotly.min.js"
 _plotly_used = False
 
 
+@functools.cache
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
 def on_post_page(output, page, config):
     """A notebook page carries plotly.js inline (interp.viz.show puts it in the first figure's
     output, so the notebook works offline); in the site every page loads one shared copy
     instead (PLOTLY_FILE, written after the build): 4.8 MB once, not once per page."""
     global _plotly_used
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs()
+    js = _plotly_js()
     at = output.find(js)
     if at < 0:
         return output
@@ -110,10 +116,8 @@ def on_post_build(config):
     global _plotly_used
     site = Path(config.site_dir)
     if _plotly_used:
-        from plotly.offline import get_plotlyjs
-
         (site / PLOTLY_FILE).parent.mkdir(parents=True, exist_ok=True)
-        (site / PLOTLY_FILE).write_text(get_plotlyjs(), encoding="utf-8")
+        (site / PLOTLY_FILE).write_text(_plotly_js(), encoding="utf-8")
         _plotly_used = False
     for path in _notebooks(config):
         offered = site / "notebooks" / path.stem / path.name
