@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from interp.errors import InterpError
 from interp.errors import first_line as _first_line
 from interp.models.devices import resolve_device, resolve_dtype
+from interp.models.wrap import wrap_hf
 from interp.progress import say
 
 if TYPE_CHECKING:
@@ -197,59 +198,8 @@ def load_model(
                                        lambda: say("interp", f"loading {name} ...",
                                                    enabled=progress))
 
-    from interp.models.facts import facts_from_bridge
-    from interp.models.fingerprint import fingerprint_params
-    from interp.models.layouts import check_bridge
-    from interp.models.model import Model
-
-    try:
-        from transformer_lens.model_bridge import TransformerBridge
-
-        hf_model = hf_model.to(dev)
-        # Hash what HF loaded: the bridge renames modules and adds a zero lm_head bias.
-        hf_params = list(hf_model.named_parameters())
-        bridge = TransformerBridge.boot_transformers(
-            str(path) if path else name,
-            hf_model=hf_model,
-            tokenizer=tokenizer,
-            device=dev,
-            dtype=hf_model.dtype,
-        )
-    except Exception as err:  # only transformers / transformer-lens code runs above
-        raise InterpError(
-            f"transformer-lens cannot wrap {name!r} ({type(hf_model).__name__}): "
-            f"{type(err).__name__}: {_first_line(err)}"
-        ) from err
-    check_bridge(bridge, name)
-    bridge.eval()
-    source_info = _converted_source(path)
-    if source_info is not None:
-        # converted GGUF models: add BOS exactly when the model's own tokenizer does
-        bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(tokenizer)
-    facts = facts_from_bridge(bridge)
-    fingerprint = fingerprint_params(hf_params, facts, hf_model.config)
-    say("interp", f"loaded {name} ({facts.n_layers} layers, d_model {facts.d_model}, {dev}, "
-        f"{str(hf_model.dtype).removeprefix('torch.')}) in {time.perf_counter() - t0:.1f} s",
+    model = wrap_hf(hf_model, tokenizer, name=name, path=path, device=dev)
+    say("interp", f"loaded {name} ({model.facts.n_layers} layers, d_model {model.facts.d_model}, "
+        f"{dev}, {str(model.dtype).removeprefix('torch.')}) in {time.perf_counter() - t0:.1f} s",
         enabled=progress)
-    return Model(
-        bridge=bridge, tokenizer=bridge.tokenizer, name=name, path=path, device=dev,
-        dtype=hf_model.dtype, facts=facts, fingerprint=fingerprint, source_info=source_info,
-    )
-
-
-def _converted_source(path: Path | None) -> dict | None:
-    """interp-source.json of a directory converted from GGUF (None for any other model)."""
-    from interp.models.gguf import SOURCE_FILE
-
-    if path is None or not (path / SOURCE_FILE).is_file():
-        return None
-    try:
-        return json.loads((path / SOURCE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _tokenizer_adds_bos(tokenizer: Any) -> bool:
-    bos = tokenizer.bos_token_id
-    ids = tokenizer("x").input_ids
-    return bos is not None and bool(ids) and ids[0] == bos
+    return model

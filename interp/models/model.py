@@ -42,6 +42,26 @@ class Model:
         self.source_info = source_info
         self._hook_names: frozenset[str] | None = None
 
+    @classmethod
+    def from_hf(cls, hf_model: Any, tokenizer: Any, *, name: str | None = None,
+                device: str | torch.device | None = None) -> Model:
+        """Wrap a transformers causal LM already in memory, with its tokenizer, without
+        reading any weight again: same facts and fingerprint as `load_model` of its checkpoint.
+        name: what artifacts record (default: the config's name_or_path); device: where to put
+        it (default: where it is). See interp.models.wrap.wrap_hf."""
+        from interp.models.wrap import wrap_hf
+
+        return wrap_hf(hf_model, tokenizer, name=name, device=device)
+
+    @classmethod
+    def from_bridge(cls, bridge: Any, *, name: str | None = None) -> Model:
+        """Wrap an existing transformer-lens TransformerBridge (raw weights, as
+        `TransformerBridge.boot_transformers` gives it): same facts and fingerprint as
+        `load_model` of its checkpoint. See interp.models.wrap.wrap_bridge."""
+        from interp.models.wrap import wrap_bridge
+
+        return wrap_bridge(bridge, name=name)
+
     def __repr__(self) -> str:
         f = self.facts
         return (
@@ -146,6 +166,17 @@ class Model:
             tokens = tokens.to(self.device)
         with torch.set_grad_enabled(grad):
             return self.bridge(tokens, return_type="logits", **kwargs)
+
+    def run_with_cache(
+        self, input: str | list[str] | Tensor, names_filter: Any = None, **kwargs: Any,
+    ) -> tuple[Any, Any]:
+        """(logits, transformer_lens ActivationCache) of one forward pass, as TransformerLens'
+        `run_with_cache`: `cache["blocks.3.hook_resid_post"]`, `cache["resid_post", 3]`.
+        names_filter: None (every hook), a name, a list of names or a predicate; kwargs:
+        return_type, remove_batch_dim, prepend_bos, device (see interp.hooks.run_cache)."""
+        from interp.hooks.run_cache import run_with_cache
+
+        return run_with_cache(self, input, names_filter, **kwargs)
 
     def check_length(self, n_tokens: int, what: str) -> None:
         """InterpError unless `n_tokens` (described by `what`, e.g. "max_new_tokens 500 after

@@ -171,3 +171,11 @@ def test_converted_directory_records_its_source(smol):
         "architecture": architecture, "dtype": "float32"}
     assert sha == spec.sha256 and smol.source_info == recorded
     assert smol.path.name == f"{SMOL}-{real.REAL_MODELS[SMOL].sha256[:16]}"
+
+
+@needs[SMOL]
+def test_wrapping_a_loaded_real_model_keeps_its_fingerprint(smol):
+    from interp import Model
+
+    wrapped = Model.from_bridge(smol.bridge)
+    assert (wrapped.fingerprint, wrapped.facts) == (smol.fingerprint, smol.facts)
