@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 #: SAELens' file names (sae_lens.constants SAE_CFG_FILENAME, SAE_WEIGHTS_FILENAME).
 SAELENS_CFG_FILE = "cfg.json"
 SAELENS_WEIGHTS_FILE = "sae_weights.safetensors"
-#: Optional SAELens file beside them (feature log-sparsities); kept when a directory is read.
+#: Optional SAELens file beside them (feature log-sparsities): not read; a directory holding
+#: it may be overwritten by save_saelens (replaced whole).
 SAELENS_SPARSITY_FILE = "sparsity.safetensors"
 #: The SAELens release whose format this writes (and was tested against).
 SAELENS_VERSION = "6.54.12"
