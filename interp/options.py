@@ -372,3 +372,22 @@ class FindNeuronsOptions:
     def __post_init__(self) -> None:
         if self.limit is not None:
             _whole(self, "limit")
+
+
+@dataclass(frozen=True)
+class LogitLensOptions:
+    """`interp logit-lens`: top tokens kept per row and position, target tokens followed (each
+    one token, e.g. " Paris"), the position the report reads (-1: the last token), and the
+    files written (a figure .html and the numbers .json; None: not written)."""
+
+    top_k: int = 5
+    targets: tuple[str, ...] = ()
+    position: int = -1
+    figure: str | None = None
+    json: str | None = None
+
+    def __post_init__(self) -> None:
+        _whole(self, "top_k")
+        if isinstance(self.position, bool) or not isinstance(self.position, int):
+            raise InterpError(f"position must be an integer (negative counts from the end), "
+                              f"got {self.position!r}")

@@ -179,3 +179,14 @@ def test_wrapping_a_loaded_real_model_keeps_its_fingerprint(smol):
 
     wrapped = Model.from_bridge(smol.bridge)
     assert (wrapped.fingerprint, wrapped.facts) == (smol.fingerprint, smol.facts)
+
+
+@needs[SMOL]
+def test_logit_lens_finds_paris_late_in_smollm2(smol):
+    from interp.lens import logit_lens
+
+    lens = logit_lens(smol, "The capital of France is", targets=[" Paris"])
+    paris = lens.targets[" Paris"]
+    row = paris.first_top_row()
+    assert row is not None and row > smol.facts.n_layers // 2  # a late, not a lexical, answer
+    assert float(paris.probs[-1, -1]) > 0.5 and float(paris.probs[0, -1]) < 1e-3
