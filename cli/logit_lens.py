@@ -31,6 +31,8 @@ def add_parser(subparsers) -> None:
         "from the end)")
     add("--figure", metavar="FILE.html", help="write the heatmap (and target curves) here")
     add("--json", metavar="FILE.json", help="write every row's top tokens and the targets here")
+    add("--tuned", metavar="DIR", help="a tuned lens saved by tuned-lens (config.json + "
+        "params.pt): read each row through its translator first")
     add("--print-json", action="store_true", help="print the numbers as JSON instead of a table")
     with_examples(p, EXAMPLES)
     p.set_defaults(run=run)

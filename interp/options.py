@@ -377,17 +377,47 @@ class FindNeuronsOptions:
 @dataclass(frozen=True)
 class LogitLensOptions:
     """`interp logit-lens`: top tokens kept per row and position, target tokens followed (each
-    one token, e.g. " Paris"), the position the report reads (-1: the last token), and the
-    files written (a figure .html and the numbers .json; None: not written)."""
+    one token, e.g. " Paris"), the position the report reads (-1: the last token), the files
+    written (a figure .html and the numbers .json; None: not written), and a tuned lens folder
+    (tuned-lens' config.json + params.pt) to read the rows through (None: the logit lens)."""
 
     top_k: int = 5
     targets: tuple[str, ...] = ()
     position: int = -1
     figure: str | None = None
     json: str | None = None
+    tuned: str | None = None
 
     def __post_init__(self) -> None:
         _whole(self, "top_k")
         if isinstance(self.position, bool) or not isinstance(self.position, int):
             raise InterpError(f"position must be an integer (negative counts from the end), "
                               f"got {self.position!r}")
+
+
+@dataclass(frozen=True)
+class AttentionOptions:
+    """`interp attention` (interp.viz.attention.attention_view): the page written (one offline
+    .html file), the layers shown (numbers or texts such as "0,2" or "1-4"; None: every layer)
+    and the most prompt tokens the page takes (its size grows as tokens² x layers x heads)."""
+
+    out: str = "attention.html"
+    layers: tuple[int | str, ...] | None = None
+    max_tokens: int = 256
+
+    def __post_init__(self) -> None:
+        _whole(self, "max_tokens")
+        if self.layers is None:
+            return
+        found: list[int] = []
+        for item in (self.layers,) if isinstance(self.layers, (int, str)) else self.layers:
+            for part in str(item).replace(",", " ").split():
+                lo, dash, hi = part.partition("-")
+                digits = (lo + hi).isascii() and lo.isdigit() and (hi.isdigit() or not dash)
+                if isinstance(item, bool) or not digits or int(hi or lo) < int(lo):
+                    raise InterpError(f"layers must be layer numbers such as 3, 0,2 or 1-4, "
+                                      f"got {part!r}")
+                found.extend(range(int(lo), int(hi or lo) + 1))
+        if not found:
+            raise InterpError(f"layers must name at least one layer, got {self.layers!r}")
+        object.__setattr__(self, "layers", tuple(sorted(set(found))))

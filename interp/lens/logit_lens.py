@@ -20,6 +20,7 @@ from torch import Tensor
 from interp.errors import InterpError
 
 if TYPE_CHECKING:
+    from interp.lens.tuned_lens import TunedLens
     from interp.models.model import Model
 
 DIGITS = 6
@@ -60,11 +61,13 @@ class LogitLens:
     top_probs: Float[Tensor, "row pos k"]
     top_tokens: list[list[list[str]]]
     targets: dict[str, LensTarget] = field(default_factory=dict)
+    kind: str = "logit lens"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (probabilities rounded to DIGITS places)."""
         return {
             "model": self.model, "fingerprint": self.fingerprint, "prompt": self.prompt,
+            "kind": self.kind,
             "tokens": self.tokens, "rows": self.rows,
             "top_ids": self.top_ids.tolist(),
             "top_probs": _rounded(self.top_probs), "top_tokens": self.top_tokens,
@@ -76,7 +79,7 @@ class LogitLens:
     def report(self, position: int = -1) -> str:
         """A table: per row, the top tokens at `position` and each target's rank/probability."""
         pos = position % len(self.tokens)
-        head = f"logit lens of {self.prompt!r} at position {pos} ({self.tokens[pos]!r})"
+        head = f"{self.kind} of {self.prompt!r} at position {pos} ({self.tokens[pos]!r})"
         names = list(self.targets)
         lines = [head, "row       top tokens (probability)" + "".join(
             f" | {name!r} rank, p" for name in names)]
@@ -95,11 +98,13 @@ class LogitLens:
 
 def logit_lens(
     model: Model, prompt: str, *, top_k: int = 5, targets: Sequence[str] = (),
-    prepend_bos: bool | None = None,
+    prepend_bos: bool | None = None, tuned: TunedLens | None = None,
 ) -> LogitLens:
     """The logit lens of `prompt` on `model`: every row's top `top_k` tokens per position, and
     the probability and rank of each of `targets` (each must be one token of the vocabulary,
-    e.g. " Paris"). The last row's distribution is the model's own."""
+    e.g. " Paris"). The last row's distribution is the model's own. With `tuned` (a tuned lens,
+    interp.lens.tuned_lens.load_tuned_lens), each row but the last is first moved by its
+    translator: the tuned lens."""
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InterpError(f"top_k must be an integer >= 1, got {top_k!r}")
     if not isinstance(prompt, str) or not prompt:
@@ -111,6 +116,12 @@ def logit_lens(
     tokens = model.to_tokens(prompt, prepend_bos=prepend_bos)
     _, cache = model.run_with_cache(tokens, names, return_type=None, remove_batch_dim=True)
     resid = torch.stack([cache[name] for name in names])  # [row, pos, d_model]
+    if tuned is not None:
+        if tuned.weight.shape[0] != n or tuned.weight.shape[-1] != model.facts.d_model:
+            raise InterpError(f"tuned lens '{tuned.path}' has {tuned.weight.shape[0]} "
+                              f"translators of width {tuned.weight.shape[-1]}; this model needs "
+                              f"{n} of width {model.facts.d_model}")
+        resid = tuned.translate(resid.float())
     log_probs = residual_log_probs(model, resid)
     k = min(top_k, log_probs.shape[-1])
     top = log_probs.topk(k, dim=-1)
@@ -125,6 +136,7 @@ def logit_lens(
     str_tokens = [vocab.decode([i]) for i in tokens[0].tolist()]
     return LogitLens(
         model=model.name, fingerprint=model.fingerprint, prompt=prompt, tokens=str_tokens,
+        kind="logit lens" if tuned is None else "tuned lens",
         rows=["embed", *(f"block {layer}" for layer in range(n))], top_ids=top.indices,
         top_probs=top_probs, top_tokens=top_tokens, targets=found)
 

@@ -29,8 +29,16 @@ def logit_lens_report(model: Model | ModelOptions | str, prompt: str,
     for path, what in ((o.figure, "figure"), (o.json, "json")):
         if path is not None:
             output_file(path, what)
+    if o.tuned is not None and not Path(o.tuned).is_dir():
+        raise InterpError(f"tuned {o.tuned} is not a folder; give the folder tuned-lens "
+                          "saved (config.json + params.pt)")
     model = as_model(model)
-    lens = logit_lens(model, prompt, top_k=o.top_k, targets=o.targets)
+    tuned = None
+    if o.tuned is not None:
+        from interp.lens.tuned_lens import load_tuned_lens
+
+        tuned = load_tuned_lens(o.tuned, model)
+    lens = logit_lens(model, prompt, top_k=o.top_k, targets=o.targets, tuned=tuned)
     if not -len(lens.tokens) <= o.position < len(lens.tokens):
         raise InterpError(f"position {o.position} is outside the prompt's {len(lens.tokens)} "
                           f"tokens; valid: {-len(lens.tokens)}..{len(lens.tokens) - 1}")
@@ -52,5 +60,5 @@ def lens_page(lens: LogitLens, position: int = -1) -> str:
     if lens.targets:
         body += figure_html(target_figure(lens, position), full_html=False,
                             include_plotlyjs=False, key="targets")
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Logit lens</title>"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{lens.kind}</title>"
             f"</head><body>\n{body}\n</body></html>\n")

@@ -24,7 +24,7 @@ def logit_lens_figure(lens: Any, title: str | None = None) -> Any:
         textfont={"size": 10}, customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": "p(top-1)"}}))
     fig.update_layout(
-        title=title or f"Logit lens of {lens.prompt!r} ({lens.model})",
+        title=title or f"{lens.kind.capitalize()} of {lens.prompt!r} ({lens.model})",
         xaxis={"title": {"text": "prompt token (position: token)"}, "side": "bottom"},
         yaxis={"title": {"text": "residual stream after"}, "type": "category"},
         height=max(360, 22 * n_rows + 160), width=max(520, 90 * n_pos + 220),
