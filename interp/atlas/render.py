@@ -14,6 +14,7 @@ import torch
 from interp.atlas.text import visible
 
 if TYPE_CHECKING:
+    from interp.atlas.labels import Labels
     from interp.atlas.records import ActivationRecords
     from interp.neurons.neuron_map import NeuronMap
 
@@ -89,8 +90,9 @@ class Shown:
 
 def shard(maps: list[NeuronMap], layer: int, start: int, stop: int,
           records: ActivationRecords | None, dose: dict[tuple[int, int], list[dict]],
-          shown: Shown | None = None) -> dict[str, Any]:
-    """The data of neurons start..stop-1 of `layer` (one file of the site)."""
+          shown: Shown | None = None, labels: Labels | None = None) -> dict[str, Any]:
+    """The data of neurons start..stop-1 of `layer` (one file of the site); a side's
+    "concepts" (interp.atlas.labels) appear where it has some."""
     shown = shown or Shown(maps[0].vocab)
     strings = Strings()
     used = torch.cat([t[start:stop].flatten() for m in maps
@@ -122,13 +124,16 @@ def shard(maps: list[NeuronMap], layer: int, start: int, stop: int,
     neurons = []
     for i in range(stop - start):
         sides_out = []
-        for s in sides:
+        for si, s in enumerate(sides):
             sides_out.append({
                 "top": [[label[t], lg, p] for t, lg, p in
                         zip(s["top_ids"][i], s["top_logits"][i], s["top_probs"][i], strict=True)],
                 "bot": [[label[t], lg] for t, lg in
                         zip(s["bottom_ids"][i], s["bottom_logits"][i], strict=True)],
                 "p1": s["p1"][i], "margin": s["margin"][i], "entropy": s["entropy"][i]})
+            found = (labels or {}).get((layer, si), {}).get(start + i)
+            if found:
+                sides_out[-1]["concepts"] = found
         entry: dict[str, Any] = {"sides": sides_out}
         if rec is not None:
             examples = []

@@ -1,7 +1,7 @@
 """build_atlas: render neuron maps (+ activation records, + dose-response tables) into a
 folder of static files that opens from file:// with no network: HTML/CSS/JS from
-interp/atlas/assets and the data as .js files sharded by layer (pages) and by key hash
-(search), loaded on demand. Written to a temporary sibling folder and renamed into place.
+interp/atlas/assets and the data as .js files sharded by layer (pages, previews) and by key
+hash (search), loaded on demand. Written to a temporary sibling folder and renamed into place.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from interp import __version__
 from interp.artifact import Kind, cfg_bytes
+from interp.atlas.labels import MIN_WORDS, concept_labels
+from interp.atlas.preview import PREVIEW_BLOCK, PREVIEW_TOKENS, preview_shard
 from interp.atlas.records import RECORDS, ActivationRecords
 from interp.atlas.render import SPECIALISED_RULE, Shown, overview, shard
 from interp.atlas.search import DEFAULT_SEARCH_LIMIT, build_search
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
 
 ATLAS = Kind("atlas", 1, "atlas", a="an")
 MARKER = "atlas.json"
-ASSETS = ("index.html", "neuron.html", "assets/atlas.css", "assets/atlas.js")
+ASSETS = ("index.html", "neuron.html", "layer.html", "assets/atlas.css", "assets/atlas.js",
+          "assets/search.js", "assets/browse.js")
 DEFAULT_SHARD_SIZE = AtlasOptions.shard_size
 #: Most bytes one data file (one neuron page's shard, or one search shard) should weigh.
 PAGE_BUDGET = 1024 * 1024
@@ -236,7 +239,8 @@ def _write_site(nmaps: list, out: Path, records: ActivationRecords | None,
             files[name] = (assets / Path(name).name).read_bytes()
         say("atlas", f"search index over {len(nmaps)} side(s), {len(first.layers)} layers",
             enabled=progress)
-        n_buckets, buckets = build_search(nmaps, search_limit)
+        labels = concept_labels(nmaps)
+        n_buckets, buckets = build_search(nmaps, search_limit, records, labels)
         for b, bucket in enumerate(buckets):
             files[f"data/search/{b:05d}.js"] = js_data("put", f"S{b:05d}", bucket)
         n_neurons = 0
@@ -247,15 +251,23 @@ def _write_site(nmaps: list, out: Path, records: ActivationRecords | None,
                 stop = min(start + shard_size, h.d_mlp)
                 key = f"L{layer:03d}/{start // shard_size:05d}"
                 files[f"data/{key}.js"] = js_data("put", key, shard(
-                    nmaps, layer, start, stop, records, doses, shown))
+                    nmaps, layer, start, stop, records, doses, shown, labels))
                 n_neurons += stop - start
+            for start in range(0, h.d_mlp, PREVIEW_BLOCK):
+                key = f"P{layer:03d}/{start // PREVIEW_BLOCK:05d}"
+                files[f"data/{key}.js"] = js_data("put", key, preview_shard(
+                    nmaps, layer, start, min(start + PREVIEW_BLOCK, h.d_mlp), records, labels,
+                    shown))
             _flush(tmp, files)
         meta = {
             "model": h.model, "fingerprint": h.fingerprint, "architecture": h.architecture,
             "n_layers": h.n_layers, "d_mlp": h.d_mlp, "d_model": h.d_model, "d_vocab": h.d_vocab,
             "layers": first.layers, "sides": [m.options.side for m in nmaps],
             "shard_size": shard_size, "n_buckets": n_buckets, "mass_scale": 10_000,
-            "search_limit": search_limit,
+            "search_limit": search_limit, "preview_block": PREVIEW_BLOCK,
+            "preview_tokens": PREVIEW_TOKENS, "p1_scale": 10_000,
+            "concepts": {"names": sorted({c for v in labels.values() for cs in v.values()
+                                          for c in cs}), "min_words": MIN_WORDS},
             "overview": overview(nmaps), "specialised_rule": SPECIALISED_RULE,
             "records": None if records is None else {
                 k: records.header[k] for k in ("site", "corpus", "n_docs", "n_tokens", "top_k",

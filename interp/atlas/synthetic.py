@@ -1,11 +1,13 @@
-"""A synthetic NeuronMap of any size, without a model: for benchmarks of the atlas at the scale
-of large models (e.g. Llama-3.1-8B: 32 layers x 14,336 neurons, vocabulary 128,256) and for
-tests with chosen (e.g. adversarial) vocabularies. Seeded, so the same call gives the same map.
+"""A synthetic NeuronMap (and activation records) of any size, without a model: for benchmarks
+of the atlas at the scale of large models (e.g. Llama-3.1-8B: 32 layers x 14,336 neurons,
+vocabulary 128,256) and for tests with chosen (e.g. adversarial) vocabularies. Seeded, so the
+same call gives the same map.
 """
 
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,6 +15,9 @@ from interp.neurons.decode import LayerDecode
 from interp.neurons.neuron_map import NeuronMap
 from interp.neurons.options import DecodeOptions
 from interp.neurons.store import MapHeader, vocab_digest
+
+if TYPE_CHECKING:
+    from interp.atlas.records import ActivationRecords
 
 
 def synthetic_vocab(n: int, seed: int = 0) -> list[str]:
@@ -59,3 +64,38 @@ def synthetic_map(n_layers: int, d_mlp: int, vocab: int | list[str], *, top_k: i
             bottom_probs=(bottom - lse).exp(), margin=margin,
             entropy=torch.rand(d_mlp, generator=gen) * 10)
     return NeuronMap(header, vocab, data)
+
+
+def synthetic_records(nmap: NeuronMap, *, top_k: int = 16, window: tuple[int, int] = (12, 4),
+                      n_docs: int = 4096, seed: int = 0) -> ActivationRecords:
+    """ActivationRecords for every layer of `nmap` (its model and fingerprint) with random
+    windows of its vocabulary (skewed to low ids, so common tokens recur as in real text)."""
+    from interp.atlas.records import ActivationRecords
+    from interp.atlas.topk import HIST_EDGES, N_BINS
+
+    h = nmap.header
+    d, w = h.d_mlp, window[0] + 1 + window[1]
+    gen = torch.Generator().manual_seed(seed)
+    n_tokens = n_docs * 64
+    layers = {}
+    for layer in nmap.layers:
+        top = torch.sort(torch.rand(d, top_k, generator=gen) * 5 + 0.1, 1, descending=True).values
+        acts = torch.randn(d, top_k, w, generator=gen).clamp(max=0.9) * top[..., None] / 3
+        acts[:, :, window[0]] = top
+        ids = (torch.rand(d, top_k, w, generator=gen) ** 3 * h.d_vocab).to(torch.int32)
+        hist = torch.randint(0, 50, (d, N_BINS), generator=gen)
+        hist[:, N_BINS // 2] += n_tokens - hist.sum(1)
+        layers[layer] = {
+            "top_values": top, "top_doc": torch.randint(0, n_docs, (d, top_k), generator=gen),
+            "top_pos": torch.full((d, top_k), window[0]), "window_ids": ids,
+            "window_acts": acts, "hist": hist, "act_mean": torch.zeros(d),
+            "act_std": torch.ones(d), "act_min": -top[:, 0] / 3, "act_max": top[:, 0],
+            "frac_pos": torch.full((d,), 0.5),
+            "related_ids": torch.randint(0, d, (d, 8), generator=gen, dtype=torch.int32),
+            "related_cos": torch.rand(d, 8, generator=gen)}
+    header = {"model": h.model, "fingerprint": h.fingerprint, "site": "mlp_post",
+              "n_layers": h.n_layers, "d_mlp": d, "top_k": top_k, "window": list(window),
+              "hist_edges": HIST_EDGES, "n_tokens": n_tokens, "n_docs": n_docs,
+              "corpus": {"name": "synthetic", "sha256": "0" * 64}, "max_length": 64,
+              "related_side": "up", "skip_bos": True}
+    return ActivationRecords(header, layers)

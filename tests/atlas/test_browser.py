@@ -143,7 +143,8 @@ def test_adversarial_vocabulary_is_inert(tmp_path, watch, artifacts):
         wide: document.documentElement.scrollWidth - document.documentElement.clientWidth,
         title: document.title, alerted: window.__alerted === true})""")
     assert state["imgs"] == 0 and not state["alerted"]
-    assert all(s and re.fullmatch(r"(assets/atlas|data/meta|data/L\d{3}/\d{5}|data/search/"
-                                  r"\d{5})\.js", s) for s in state["scripts"]), state["scripts"]
+    assert all(s and re.fullmatch(r"(assets/(atlas|search)|data/meta|data/[LP]\d{3}/\d{5}|"
+                                  r"data/search/\d{5})\.js", s) for s in state["scripts"]), \
+        state["scripts"]
     assert state["wide"] <= 0, "a token widened the page"
     assert w.network() == [] and w.problems == []

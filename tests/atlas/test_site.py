@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from interp_cli.main import main
 
-from interp.atlas import ActivationRecords, build_atlas
+from interp.atlas import ActivationRecords, build_atlas, visible
 from interp.atlas.synthetic import synthetic_map
 from interp.errors import InterpError
 
@@ -36,18 +36,19 @@ def test_site_layout_determinism_and_records(tiny_map, tiny_records, tmp_path):
     out = tmp_path / "site"
     summary = build_atlas(tiny_map, out, records=rec_dir, shard_size=32)
     first = tree_digest(out)
-    assert {"index.html", "neuron.html", "assets/atlas.js", "assets/atlas.css",
-            "data/meta.js", "atlas.json", "data/L001/00002.js"} <= set(first)
+    assert {"index.html", "neuron.html", "layer.html", "assets/atlas.js", "assets/atlas.css",
+            "assets/search.js", "assets/browse.js", "data/meta.js", "atlas.json",
+            "data/L001/00002.js", "data/P001/00000.js"} <= set(first)
     assert summary.n_neurons == 2 * 80 and summary.n_files == len(first)
     build_atlas(tiny_map, out, records=rec_dir, shard_size=32)  # rebuild over the old atlas
     assert tree_digest(out) == first
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no leftovers
     # data files are pure ASCII scripts; the pages load nothing from the web
-    for page in ("index.html", "neuron.html"):
+    for page in ("index.html", "neuron.html", "layer.html"):
         html = (out / page).read_text()
         assert "http" not in html.replace("http-equiv", "")
         assert "Content-Security-Policy" in html and "innerHTML" not in html
-    js = (out / "assets/atlas.js").read_text()
+    js = "".join((out / f"assets/{name}.js").read_text() for name in ("atlas", "search", "browse"))
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                  "fetch(", "XMLHttpRequest"):
         assert sink not in js, sink
@@ -63,6 +64,17 @@ def test_site_layout_determinism_and_records(tiny_map, tiny_records, tmp_path):
                                                      abs=1e-3)
     assert len(neuron["examples"][0][3]) == int((ids >= 0).sum())
     assert sum(neuron["hist"]) == records.header["n_tokens"]
+    from interp.neurons import NeuronMap
+
+    nmap = NeuronMap.load(tiny_map)
+    preview = load_js(out / "data/P001/00000.js")  # neurons 0..79: act, snippet, per side
+    act, snippet, (side,) = preview["neurons"][37]
+    assert act == pytest.approx(float(records.layers[1]["act_max"][37]), abs=1e-3)
+    assert snippet[1] == visible(nmap.vocab[int(ids[records.header["window"][0]])],
+                                 keep_spaces=True)
+    assert side[0] == round(float(nmap.layer(1).top_probs[37, 0]) * 10_000)
+    assert [preview["strings"][i] for i in side[1]] == [
+        visible(nmap.vocab[t]) for t in nmap.layer(1).top_ids[37, :5].tolist()]
 
 
 def test_budget_on_page_weight(tmp_path):

@@ -195,3 +195,32 @@ def test_most_specialised_lists_skip_punctuation_and_flagged_tokens(llama, tmp_p
     (side,) = overview([nmap])[0]["sides"]
     assert [b[0] for b in side["best"]] == want and not set(order[:4]) & set(want)
     assert sum(side["hist"]) == len(p1)  # the histogram still counts every neuron
+
+
+def test_concept_labels_and_example_index():
+    from interp.atlas.labels import concept_labels
+    from interp.atlas.search import DEFAULT_SEARCH_LIMIT
+    from interp.atlas.synthetic import synthetic_records
+
+    vocab = [" Monday", "monday", "Tuesday", " friday", "red", " Blue", "green", "x", "y"]
+    nmap = synthetic_map(1, 4, vocab, top_k=4, bottom_k=1, seed=3)
+    top = nmap.layer(0).top_ids
+    top[0] = torch.tensor([0, 1, 2, 7])  # two distinct weekdays (Monday twice): no label
+    top[1] = torch.tensor([0, 2, 3, 7])  # three: weekday
+    top[2] = torch.tensor([4, 5, 6, 2])  # three colours
+    top[3] = torch.tensor([7, 8, 7, 8])
+    labels = concept_labels([nmap])
+    assert labels == {(0, 0): {1: ["weekday"], 2: ["colour"]}}
+    records = synthetic_records(nmap, top_k=2, window=(1, 1), seed=4)
+    rec = records.layers[0]
+    rec["window_ids"][:] = 7
+    rec["window_ids"][2, 1, 0] = 1  # "monday" before neuron 2's second example
+    rec["window_acts"][2, 1, 0] = rec["top_values"][2, 0] / 2
+    rec["window_ids"][3, 0, 2] = 0  # " Monday" after neuron 3's top example
+    rec["window_acts"][3, 0, 2] = -rec["top_values"][3, 0] * 3  # clamped to -1
+    _, buckets = build_search([nmap], records=records, labels=labels)
+    found = {e[0]: e for bucket in buckets for e in bucket}
+    assert [e[:3] for e in found["monday"][3]] == [[0, 2, 5000], [0, 3, -10000]]
+    assert found["monday"][3][0][3] == pytest.approx(float(rec["top_values"][2, 0]) / 2, abs=1e-3)
+    assert found["weekday"][4] == [[0, 1, 0]] and found["colour"][2:] == [[], [], [[0, 2, 0]]]
+    assert len(found["x"][3]) == min(4, DEFAULT_SEARCH_LIMIT)  # every neuron's examples hold x

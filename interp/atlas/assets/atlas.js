@@ -1,5 +1,7 @@
 /* interp neuron atlas: hand-written, no dependencies, no network. Data files are scripts
-   that call ATLAS.put(key, data); model strings only ever reach the page via textContent. */
+   that call ATLAS.put(key, data); model strings only ever reach the page via textContent.
+   This file: shared helpers (ATLAS.u), the index and neuron pages; search.js: the search box
+   of every page; browse.js: a layer's neurons, paged (layer.html). */
 (function () {
   "use strict";
   var A = window.ATLAS = { M: null, store: new Map(), pending: new Map(), shown: 0 };
@@ -38,7 +40,33 @@
   function fmt(x, d) { return x === null || x === undefined ? "–" : Number(x).toPrecision(d || 3); }
   function tok(text) { var s = el("span", "tok", text); s.title = text; return s; }
   function neuronHref(l, n) { return "neuron.html#" + (l | 0) + ":" + (n | 0); }
-  function link(l, n, text) { var a = el("a", null, text || (l + ":" + n)); a.href = neuronHref(l, n); return a; }
+  function link(l, n, text, side) {
+    var a = el("a", null, text || (l + ":" + n));
+    a.href = neuronHref(l, n) + (side ? ":" + side : "");
+    return a;
+  }
+  function layerHref(l, opts) {
+    var q = "L=" + (l | 0);
+    for (var k in opts || {}) q += "&" + k + "=" + encodeURIComponent(opts[k]);
+    return "layer.html#" + q;
+  }
+  /* the preview of neuron l:n (preview shards of M.preview_block neurons): [shard, row] */
+  function preview(l, n) {
+    var b = Math.floor(n / A.M.preview_block), key = "P" + pad(l, 3) + "/" + pad(b, 5);
+    return load(key, "data/" + key + ".js").then(function (P) { return [P, P.neurons[n - P.start]]; });
+  }
+  function previewBlocks(l) {
+    var M = A.M, out = [];
+    for (var b = 0; b * M.preview_block < M.d_mlp; b++) {
+      var key = "P" + pad(l, 3) + "/" + pad(b, 5);
+      out.push(load(key, "data/" + key + ".js"));
+    }
+    return Promise.all(out);
+  }
+  /* [text before, peak token, text after] of a top example, the peak outlined */
+  function snippet(parts) {
+    return add(el("span", "snippet"), el("span", null, parts[0]), el("span", "focus", parts[1]), el("span", null, parts[2]));
+  }
   /* The search key: FNV-1a over UTF-16 units, like interp.atlas.text.bucket_of / search_key. */
   A.key = function (q) {
     return q.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "").replace(/[A-Z]/g, function (c) { return c.toLowerCase(); });
@@ -48,6 +76,8 @@
     for (var i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
     return (h >>> 0) % n;
   };
+  A.u = { load: load, el: el, add: add, fmt: fmt, tok: tok, link: link, pad: pad, neuronHref: neuronHref,
+    layerHref: layerHref, preview: preview, previewBlocks: previewBlocks, snippet: snippet };
   function header() {
     var M = A.M;
     document.getElementById("model").textContent = M.model + " · " + M.n_layers + " layers × " +
@@ -109,7 +139,9 @@
     if (M.specialised_rule) box.parentNode.insertBefore(el("p", "muted rule",
       "\u201cmost specialised\u201d: the highest top-1 probabilities among neurons whose " + M.specialised_rule), box);
     M.overview.forEach(function (L) {
-      var row = add(el("div", "layer"), add(el("div", "name"), link(L.layer, 0, "layer " + L.layer)));
+      var browse = el("a", "browse", "all " + M.d_mlp + " neurons");
+      browse.href = layerHref(L.layer);
+      var row = add(el("div", "layer"), add(el("div", "name"), link(L.layer, 0, "layer " + L.layer), el("br"), browse));
       L.sides.forEach(function (S, i) {
         var cell = add(el("div", "spec"), el("div", "muted", M.sides[i] + ": median top-1 p " + fmt(S.median_p1) +
           ", " + S.over_half + " > 0.5"), bars(S.hist, 160, 40, true));
@@ -121,51 +153,19 @@
       box.appendChild(row);
     });
     provenance(document.getElementById("prov"));
-    var form = document.getElementById("search-form"), q = document.getElementById("q");
-    form.addEventListener("submit", function (e) { e.preventDefault(); search(q.value); });
-  }
-  function search(q) {
-    var t0 = performance.now(), M = A.M, status = document.getElementById("search-status");
-    var list = document.getElementById("results"), m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(q);
-    if (m) {
-      var l = +m[1], n = +m[2];
-      if (M.layers.indexOf(l) >= 0 && n < M.d_mlp) { location.href = neuronHref(l, n); return; }
-      status.textContent = "no neuron " + l + ":" + n + " (layers " + M.layers[0] + "–" +
-        M.layers[M.layers.length - 1] + ", neurons 0–" + (M.d_mlp - 1) + ")";
-      return;
-    }
-    var key = A.key(q);
-    list.replaceChildren();
-    if (!key) { status.textContent = "type a token, e.g. dog"; return; }
-    var b = A.bucket(key, M.n_buckets);
-    status.textContent = "searching…";
-    load("S" + pad(b, 5), "data/search/" + pad(b, 5) + ".js").then(function (bucket) {
-      var hit = bucket.find(function (e) { return e[0] === key; }), entries = hit ? hit[2] : [];
-      entries.forEach(function (e) {
-        var li = add(el("li", "hit"), link(e[0], e[1]), document.createTextNode(" " + M.sides[e[2]] +
-          " · p " + fmt(e[3] / M.mass_scale) + " · rank " + e[4]));
-        li.dataset.layer = e[0]; li.dataset.neuron = e[1];
-        list.appendChild(li);
-      });
-      var many = entries.length >= M.search_limit ? "the best " + entries.length + " of the neurons (per side) that decode to " : entries.length + " neurons (per side) decode to ";
-      status.replaceChildren(document.createTextNode(entries.length ? many : "no neuron has among its top tokens "),
-        tok(hit ? hit[1] : key), document.createTextNode(entries.length ? " (any case, with or without spaces), best first" : ""));
-      list.dataset.ms = (performance.now() - t0).toFixed(2);
-      list.dataset.query = key;
-    }, function (err) { status.textContent = String(err.message); });
   }
 
   /* ---------------- neuron page ---------------- */
-  function current() {
-    var m = /^#(\d+):(\d+)$/.exec(location.hash), M = A.M;
-    return m ? [+m[1], +m[2]] : [M.layers[0], 0];
+  function current() {  /* #layer:neuron, or #layer:neuron:side (that side's tables in view) */
+    var m = /^#(\d+):(\d+)(?::([a-z]+))?$/.exec(location.hash), M = A.M;
+    return m ? [+m[1], +m[2], m[3] || null] : [M.layers[0], 0, null];
   }
-  function step(l, n, d) {
+  function step(l, n, d, side) {
     var M = A.M, i = M.layers.indexOf(l);
     n += d;
     if (n < 0) { i = (i - 1 + M.layers.length) % M.layers.length; n = M.d_mlp - 1; }
     if (n >= M.d_mlp) { i = (i + 1) % M.layers.length; n = 0; }
-    return neuronHref(M.layers[i], n);
+    return neuronHref(M.layers[i], n) + (side ? ":" + side : "");
   }
   function neuronPage() {
     provenance(document.getElementById("prov"));
@@ -181,9 +181,12 @@
     show();
   }
   function show() {
-    var M = A.M, c = current(), l = c[0], n = c[1], status = document.getElementById("status");
-    document.getElementById("prev").href = step(l, n, -1);
-    document.getElementById("next").href = step(l, n, 1);
+    var M = A.M, c = current(), l = c[0], n = c[1], side = c[2], status = document.getElementById("status");
+    document.getElementById("prev").href = step(l, n, -1, side);
+    document.getElementById("next").href = step(l, n, 1, side);
+    document.getElementById("browse").href = layerHref(M.layers.indexOf(l) >= 0 ? l : M.layers[0]);
+    document.getElementById("browse").textContent = "all neurons of layer " + l;
+    sideLinks(l, n, side);
     document.getElementById("jump-layer").value = l; document.getElementById("jump-neuron").value = n;
     document.getElementById("title").textContent = "Layer " + l + " · neuron " + n;
     document.title = l + ":" + n + " - " + M.model + " - interp neuron atlas";
@@ -197,6 +200,8 @@
       render(l, n, sh.neurons[n - sh.start], sh.strings);
       NEURON_PARTS.forEach(function (id) { document.getElementById(id).hidden = false; });
       status.textContent = "";
+      var box = side && document.getElementById("side-" + side);
+      if (box) { box.classList.add("chosen"); box.scrollIntoView(); }
     }, function (err) { if (ticket === A.shown) status.textContent = String(err.message); });
   }
   // the page's neuron sections: emptied and hidden until the next neuron is drawn, so an
@@ -206,11 +211,24 @@
     ["sides", "examples", "hist", "dose", "related"].forEach(function (id) { document.getElementById(id).replaceChildren(); });
     NEURON_PARTS.forEach(function (id) { document.getElementById(id).hidden = true; });
   }
+  /* the same neuron index on each side of the atlas (one page holds every side) */
+  function sideLinks(l, n, side) {
+    var M = A.M, box = document.getElementById("side-links");
+    box.replaceChildren();
+    if (M.sides.length < 2) return;
+    box.appendChild(document.createTextNode("sides: "));
+    M.sides.forEach(function (s) {
+      var a = link(l, n, s, s);
+      if (s === side) a.className = "chosen";
+      add(box, a, document.createTextNode(" "));
+    });
+  }
   function render(l, n, d, S) {
     var M = A.M, sides = el("div", "sides");
     d.sides.forEach(function (s, i) {
       var box = add(el("div", "side"), el("h3", null, M.sides[i]),
-        el("p", "muted", "top-1 p " + fmt(s.p1) + " · margin " + fmt(s.margin) + " · entropy " + fmt(s.entropy) + " nats"));
+        el("p", "muted", "top-1 p " + fmt(s.p1) + " · margin " + fmt(s.margin) + " · entropy " + fmt(s.entropy) + " nats"),
+        s.concepts ? el("p", "concepts", "concepts: " + s.concepts.join(", ")) : null);
       box.id = "side-" + M.sides[i];
       var pair = add(box, el("div", "pair")).lastChild;  // top and bottom tokens side by side
       [["top", "top tokens", s.top], ["bottom", "bottom tokens", s.bot]].forEach(function (part) {
@@ -291,6 +309,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.M) { document.body.textContent = "data/meta.js is missing: rebuild the atlas"; return; }
     header();
-    if (document.body.dataset.page === "index") indexPage(); else neuronPage();
+    if (A.searchBox) A.searchBox();
+    var page = document.body.dataset.page;
+    if (page === "index") indexPage(); else if (page === "layer") A.browsePage(); else neuronPage();
   });
 })();
