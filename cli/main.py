@@ -18,7 +18,7 @@ from interp import __version__
 SUBCOMMANDS = (
     "info", "map_neurons", "merge_maps", "find_neurons", "compare_neurons", "steer",
     "dose_response", "atlas", "circuits", "codebook", "ast_probe", "concept_depth",
-    "logit_lens", "export_neurons",
+    "logit_lens", "export_neurons", "attention",
 )
 """Modules under interp_cli, one per subcommand."""
 
