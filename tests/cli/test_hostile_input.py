@@ -101,6 +101,9 @@ CIRCUITS = ["circuits", *TINY, "--task", "ioi", "--method", "attribution"]
 DEPTH = ["concept-depth", *TINY, "--dataset", "word_category"]
 AST = ["ast-probe", *TINY, "--train", "20", "--val", "10", "--test", "10"]
 ATLAS = ["atlas", "--map", "{map}"]
+LENS = ["logit-lens", *TINY, "--prompt", "Once"]
+EXPORT = ["export-neurons", *TINY, "--map", "{map}"]
+ATTENTION = ["attention", *TINY, "--prompt", "Once"]
 
 #: (id, argv, the text the error line must contain). {name} is a path of `made`; {tmp} the
 #: test's own directory (where nothing may appear).
@@ -174,6 +177,22 @@ CASES = [
     ("merge-nan-map", ["merge-maps", "{map}", "{map_nan}", "--out", "{tmp}/m"], "{map_nan}"),
     ("codebook-search-not-artifact", ["codebook", "search", *TINY, "--codebooks", "{file}",
                                       "--regex", "a"], "{file}"),
+    # logit lens, neuron export, attention page
+    ("lens-figure-readonly", [*LENS, "--figure", READ_ONLY + "/l.html"], "read-only"),
+    ("lens-json-under-file", [*LENS, "--json", "{file}/l.json"], "{file}"),
+    ("lens-empty-prompt", ["logit-lens", *TINY, "--prompt", ""], "--prompt"),
+    ("lens-top-k", [*LENS, "--top-k", "0"], "--top-k"),
+    ("lens-tuned-file", [*LENS, "--tuned", "{file}"], "--tuned"),
+    ("export-out-under-file", [*EXPORT, "--out", "{file}/e"], "{file}"),
+    ("export-top-k", [*EXPORT, "--top-k", "0", "--out", "{tmp}/e"], "--top-k"),
+    ("export-nan-map", ["export-neurons", *TINY, "--map", "{map_nan}", "--out", "{tmp}/e"],
+     "{map_nan}"),
+    ("attention-out-readonly", [*ATTENTION, "--out", READ_ONLY + "/a.html"], "read-only"),
+    ("attention-out-under-file", [*ATTENTION, "--out", "{file}/a.html"], "{file}"),
+    ("attention-empty-prompt", ["attention", *TINY, "--prompt", "", "--out", "{tmp}/a.html"],
+     "--prompt"),
+    ("attention-bad-layers", [*ATTENTION, "--layers", "x", "--out", "{tmp}/a.html"],
+     "--layers"),
 ]
 
 
