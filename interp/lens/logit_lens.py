@@ -113,7 +113,8 @@ def logit_lens(
     n = model.facts.n_layers
     names = [model.hook_name("resid_pre", layer) for layer in range(n)]
     names.append(model.hook_name("resid_post", n - 1))
-    tokens = model.to_tokens(prompt, prepend_bos=prepend_bos)
+    tokens = model.to_tokens(prompt, prepend_bos=prepend_bos, truncate=False)
+    model.check_length(tokens.shape[-1], "prompt")
     _, cache = model.run_with_cache(tokens, names, return_type=None, remove_batch_dim=True)
     resid = torch.stack([cache[name] for name in names])  # [row, pos, d_model]
     if tuned is not None:

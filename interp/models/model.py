@@ -144,10 +144,13 @@ class Model:
     # ---- tokens & running ----------------------------------------------------------------
     def to_tokens(
         self, text: str | list[str], prepend_bos: bool | None = None,
-        padding_side: str | None = None,
+        padding_side: str | None = None, truncate: bool = True,
     ) -> Int[Tensor, "batch pos"]:
-        """Token ids on the model's device; BOS prepended per the bridge's default unless told."""
-        return self.bridge.to_tokens(text, prepend_bos=prepend_bos, padding_side=padding_side)
+        """Token ids on the model's device; BOS prepended per the bridge's default unless told.
+        truncate: cut to the model's context (the bridge's default); False keeps every token,
+        so that a caller can refuse a prompt that is too long (`check_length`)."""
+        return self.bridge.to_tokens(text, prepend_bos=prepend_bos, padding_side=padding_side,
+                                     truncate=truncate)
 
     def to_str_tokens(
         self, text_or_tokens: str | list[str] | Tensor, prepend_bos: bool | None = None

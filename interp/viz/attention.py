@@ -75,7 +75,7 @@ def attention_patterns(model: Model, prompt: str, layers: list[int] | None = Non
         raise InterpError(f"prompt must be a non-empty string, got {prompt!r}")
     layers = check_layers(model, layers)
     names = [model.hook_name("attn_pattern", layer) for layer in layers]
-    tokens = model.bridge.to_tokens(prompt, prepend_bos=prepend_bos, truncate=False)
+    tokens = model.to_tokens(prompt, prepend_bos=prepend_bos, truncate=False)
     check_prompt_length(model, tokens.shape[-1], max_tokens)
     _, cache = model.run_with_cache(tokens, names, return_type=None, remove_batch_dim=True)
     patterns = torch.stack([cache[name].float().cpu() for name in names])

@@ -123,3 +123,9 @@ def test_cli_bad_input_is_one_error_line(extra, message, capsys):
     err = [line for line in capsys.readouterr().err.splitlines()
            if not line.startswith("interp: ")]
     assert len(err) == 1 and err[0].startswith(message), err
+
+
+def test_a_prompt_past_the_context_is_refused_not_cut(loaded):
+    model = loaded("llama")
+    with pytest.raises(InterpError, match=r"prompt: \d+ tokens, more than the model's context"):
+        logit_lens(model, "a " * (model.facts.n_ctx + 1))
