@@ -57,8 +57,12 @@ def shoot(site: Path) -> None:
         page.screenshot(path=str(OUT / "index.png"))
         page.fill("#q", "monday")
         page.press("#q", "Enter")
-        page.wait_for_selector("#results li")
+        page.wait_for_selector("#results[data-previews-ms]", state="attached")
         page.screenshot(path=str(OUT / "search.png"))
+        page.goto((site / "layer.html").as_uri() + f"#L={layer}&sort=p1&side=all&page=1&q=day")
+        page.wait_for_function("(b => b.dataset.hash === location.hash && b.dataset.ms)"
+                               "(document.getElementById('b-rows'))")
+        page.screenshot(path=str(OUT / "layer.png"))
         page.goto((site / "neuron.html").as_uri() + f"#{layer}:{neuron}")
         page.wait_for_selector("#side-up .top td")
         page.screenshot(path=str(OUT / "neuron-examples.png"))  # the first screen
@@ -69,6 +73,11 @@ def shoot(site: Path) -> None:
         page.screenshot(path=str(OUT / "neuron-dose.png"), full_page=True, clip={
             "x": 0, "y": box["y"] - 8, "width": 1100, "height": end["y"] + end["height"]
             - box["y"] + 16})
+        page.evaluate("window.scrollTo(0, 0)")
+        page.fill("#q", "friday")  # the search box of a neuron page
+        page.press("#q", "Enter")
+        page.wait_for_selector("#results[data-previews-ms]", state="attached")
+        page.screenshot(path=str(OUT / "neuron-search.png"))
         browser.close()
 
 
