@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from interp.atlas.records import ActivationRecords
     from interp.neurons.neuron_map import NeuronMap
 
-PREVIEW_BLOCK = 32  # neurons per preview file (a search loads one per previewed hit)
+PREVIEW_BLOCK = 128  # neurons per preview file (a search loads one per previewed hit)
 PREVIEW_TOKENS = 5  # top tokens per side in a preview
 SNIPPET_BEFORE, SNIPPET_AFTER = 8, 3  # tokens around the peak in a snippet
 SNIPPET_CHARS = 48  # most characters of the text before (and after) the peak token

@@ -67,8 +67,8 @@ def test_site_layout_determinism_and_records(tiny_map, tiny_records, tmp_path):
     from interp.neurons import NeuronMap
 
     nmap = NeuronMap.load(tiny_map)
-    preview = load_js(out / "data/P001/00001.js")  # neurons 32..63: act, snippet, per side
-    act, snippet, (side,) = preview["neurons"][5]
+    preview = load_js(out / "data/P001/00000.js")  # neurons 0..79: act, snippet, per side
+    act, snippet, (side,) = preview["neurons"][37]
     assert act == pytest.approx(float(records.layers[1]["act_max"][37]), abs=1e-3)
     assert snippet[1] == visible(nmap.vocab[int(ids[records.header["window"][0]])],
                                  keep_spaces=True)
