@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Bool, Float
 from torch import Tensor
 
 from interp.circuits.heads import pad, z_hook_names
@@ -80,9 +80,23 @@ def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") ->
     clean run records every block's inputs (interp.models.resume), then for each layer all its
     heads are patched at once, one copy of the prompts per head, running only that layer and
     the ones after it, and only the last positions through the unembedding."""
+    start = time.perf_counter()
+    raw, clean, corrupted = patched_drops(model, task, None, mode=mode)
+    gap = clean - corrupted
+    return PatchResult(f"activation patching ({mode})", raw[..., 0] / _safe(gap), raw[..., 0],
+                       clean, corrupted, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def patched_drops(
+    model: Model, task: Task, where: Bool[Tensor, "n_classes n pos"] | None, *,
+    mode: str = "corrupted",
+) -> tuple[Float[Tensor, "n_layers n_heads n_classes"], float, float]:
+    """(drop of the metric, clean mean, corrupted mean) when one head's hook_z is patched at
+    the positions where[c] of each prompt (right-padded; None: every position), for every
+    layer, head and class c: one batched pass per layer and class (activation_patching)."""
     if mode not in MODES:
         raise choices_error("patching mode", mode, MODES)
-    start = time.perf_counter()
     f = model.facts
     clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     names = z_hook_names(model)
@@ -105,25 +119,28 @@ def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") ->
         for name, z in corrupt_z.items():
             mean = (z * keep[:, :, None, None]).sum((0, 1)) / keep.sum()
             corrupt_z[name] = mean.expand_as(z)
-    raw = torch.zeros(f.n_layers, f.n_heads)
+    masks = [None] if where is None else list(where.to(model.device).bool())
+    raw = torch.zeros(f.n_layers, f.n_heads, len(masks))
     for layer, name in enumerate(names):
-        def patch(z: Tensor, hook: Any = None, _n: str = name) -> Tensor:
-            z = z.clone()
-            copies = z.view(f.n_heads, n, *z.shape[1:])  # copy h patches head h
-            for head in range(f.n_heads):
-                copies[head, :, :, head] = corrupt_z[_n][:, :, head].to(z.dtype)
-            return z
+        for c, mask in enumerate(masks):
+            def patch(z: Tensor, hook: Any = None, _n: str = name, _m: Any = mask) -> Tensor:
+                z = z.clone()
+                copies = z.view(f.n_heads, n, *z.shape[1:])  # copy h patches head h
+                for head in range(f.n_heads):
+                    new = corrupt_z[_n][:, :, head].to(z.dtype)
+                    if _m is not None:
+                        new = torch.where(_m[:, :, None], new, copies[head, :, :, head])
+                    copies[head, :, :, head] = new
+                return z
 
-        with attach(model, {name: patch}):
-            resid = run_from(model, inputs, layer, inputs.hidden[layer].repeat(f.n_heads, 1, 1))
-        patched = logits_at(model, resid, last.repeat(f.n_heads))
-        for head in range(f.n_heads):
-            rows = task_metric(patched[head * n:(head + 1) * n], task)
-            raw[layer, head] = float((clean - rows).mean())
-    gap = float(clean.mean() - corrupted.mean())
-    return PatchResult(f"activation patching ({mode})", raw / _safe(gap), raw,
-                       float(clean.mean()), float(corrupted.mean()),
-                       time.perf_counter() - start)
+            with attach(model, {name: patch}):
+                resid = run_from(model, inputs, layer,
+                                 inputs.hidden[layer].repeat(f.n_heads, 1, 1))
+            patched = logits_at(model, resid, last.repeat(f.n_heads))
+            for head in range(f.n_heads):
+                rows = task_metric(patched[head * n:(head + 1) * n], task)
+                raw[layer, head, c] = float((clean - rows).mean())
+    return raw, float(clean.mean()), float(corrupted.mean())
 
 
 def attribution_patching(model: Model, task: Task) -> PatchResult:

@@ -35,3 +35,21 @@ def planted(planted_dirs):
         return cache[which]
 
     return get
+
+
+#: Pairs of equal token length in the tiny models' tokenizer, of four different lengths.
+PAIRS = [("The cat sat on the mat.", "The cat ran on the mat."),
+         ("A dog ran in the park with a red ball.", "A dog sat in the park with a red ball."),
+         ("One two three four five six seven eight nine ten.",
+          "One two three four nine six seven eight five ten."),
+         ("for i in range(10): print(i * i)", "for i in range(10): print(i + i)")]
+
+
+@pytest.fixture(scope="session")
+def tiny_task():
+    """Four positive/negative pairs for the tiny models' tokenizer (tests/conftest.py), of
+    four token lengths (so padding is exercised); answer ids are arbitrary tokens."""
+    from interp.circuits.tasks.base import Task
+
+    return Task("tiny", [p for p, _ in PAIRS], [n for _, n in PAIRS],
+                [[5], [6], [5, 8], [9]], [[7], [7, 11], [12], [13]])

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from interp.circuits.tasks.base import Task, require, single_token, single_tokens
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
     from interp.models.model import Model
 
 NAMES = [
@@ -139,3 +141,44 @@ def ioi_task(
         meta.append({"io": a, "s": b, "corrupt": [c, *fresh] if fresh else c,
                      "template": templates.index(template)})
     return Task("ioi", pos, neg, good, bad, "logit_diff", meta)
+
+
+#: Named positions of an IOI prompt (Wang et al. 2022): the indirect object, the subject's
+#: first mention and the token after it, the subject's second mention, the last token.
+IOI_POSITIONS = ("IO", "S1", "S1+1", "S2", "END")
+
+
+def ioi_positions(model: Model, task: Task) -> dict[str, Tensor]:
+    """Each prompt's index of every IOI_POSITIONS name, {name: [n_prompts] long}, found in
+    its text (the IO's name once, the subject's twice, as whole words) and mapped to tokens
+    by the tokenizer's character offsets, so prompts of different templates align by role,
+    not by index. A name's position is its last token. InterpError if a prompt does not
+    have that shape."""
+    import re
+
+    import torch
+
+    from interp.errors import InterpError
+
+    tok = model.tokenizer
+    out: dict[str, list[int]] = {k: [] for k in IOI_POSITIONS}
+    for i, text in enumerate(task.positives):
+        ids = model.to_tokens(text)[0].tolist()
+        enc = tok(text, return_offsets_mapping=True, add_special_tokens=False)
+        shift = len(ids) - len(enc["input_ids"])
+        if shift < 0 or ids[shift:] != list(enc["input_ids"]):
+            raise InterpError(f"IOI prompt {i} ({text!r}) tokenizes differently with offsets; "
+                              "positions need a fast tokenizer")
+        starts = [a for a, _ in enc["offset_mapping"]]
+        found = []
+        for answer in (task.good[i], task.bad[i]):
+            name = tok.decode(answer[:1]).strip()
+            ends = [m.end() for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
+            found.append([shift + max(t for t, a in enumerate(starts) if a < e) for e in ends])
+        io, s = found
+        if len(io) != 1 or len(s) != 2:
+            raise InterpError(f"IOI prompt {i} ({text!r}) has its IO name {len(io)} and its "
+                              f"subject {len(s)} times; positions need 1 and 2")
+        for key, at in zip(IOI_POSITIONS, (io[0], s[0], s[0] + 1, s[1], len(ids) - 1)):
+            out[key].append(at)
+    return {k: torch.tensor(v) for k, v in out.items()}
