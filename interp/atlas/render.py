@@ -21,21 +21,24 @@ if TYPE_CHECKING:
 SPEC_BINS = 20  # bins of the top-1 probability histogram on the index page
 TOP_NEURONS = 12  # most specialised neurons listed per layer on the index page
 #: Which neurons the "most specialised" lists consider (shown on the index page).
-SPECIALISED_RULE = ("top-1 token holds a letter or digit and is not special, unreachable or "
-                    "under-trained (when the map flagged them)")
+SPECIALISED_RULE = ("top-1 token holds a letter or digit and is not special, unreachable, "
+                    "under-trained (when the map flagged them) or a norm-bias token (the 1 % of "
+                    "tokens with the largest folded-unembedding norm, when the map recorded them)")
 
 
 def listable_tokens(nmap: NeuronMap) -> torch.Tensor:
     """[d_vocab] bool: tokens a "most specialised" list may show (SPECIALISED_RULE): not
-    punctuation or whitespace only, and not among the map's flagged tokens."""
+    punctuation or whitespace only, not among the map's flagged tokens, not norm-bias tokens."""
     ok = torch.tensor([any(ch.isalnum() for ch in s) for s in nmap.vocab], dtype=torch.bool)
     flags = nmap.header.extras.get("token_flags")
+    ids: list[int] = []
     if flags:
         from interp.models.vocab import TokenFlags
 
         ids = TokenFlags.from_dict(flags).ids()
-        if ids:
-            ok[torch.tensor(ids, dtype=torch.long)] = False
+    ids += nmap.header.extras.get("norm_bias", {}).get("ids", [])
+    if ids:
+        ok[torch.tensor(ids, dtype=torch.long)] = False
     return ok
 
 

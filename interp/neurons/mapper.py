@@ -154,11 +154,29 @@ def map_header(model: Model, options: DecodeOptions, vocab: list[str],
                      planned=None if planned is None else tuple(sorted(set(planned))))
 
 
+#: Share of the vocabulary with the largest folded-unembedding norms that a map records as
+#: "norm-bias" tokens: the ones raw logits pull every decoded direction toward (the token-bias
+#: study, experiments/token_bias.py, measures that pull).
+NORM_BIAS_SHARE = 0.01
+
+
+def norm_bias_tokens(model: Model, share: float = NORM_BIAS_SHARE) -> dict[str, Any]:
+    """{"share", "ids"}: the ceil(share x vocab) tokens whose folded-unembedding columns have the
+    largest norms (ties: the lower id), sorted by id."""
+    import math
+
+    w_u, _ = model.folded_unembedding(torch.float32)
+    norms = w_u.detach().norm(dim=0).cpu()
+    order = torch.argsort(norms, descending=True, stable=True)
+    n = math.ceil(share * norms.shape[0])
+    return {"share": share, "ids": sorted(order[:n].tolist())}
+
+
 def prepare_unembedding(model: Model, options: DecodeOptions, device: torch.device
                         ) -> tuple[Unembedding, dict[str, Any]]:
     """The decoding matrix under `options`, and what the map records about how it was made:
-    the flagged tokens (flagged_tokens "mark"/"exclude") and the calibration (scale
-    "calibrated")."""
+    the flagged tokens (flagged_tokens "mark"/"exclude"), the norm-bias tokens (always) and the
+    calibration (scale "calibrated")."""
     from interp.models.vocab import token_flags
 
     extras: dict[str, Any] = {}
@@ -168,6 +186,7 @@ def prepare_unembedding(model: Model, options: DecodeOptions, device: torch.devi
         extras["token_flags"] = flags.to_dict()
         if options.flagged_tokens == "exclude":
             flagged = flags.ids()
+    extras["norm_bias"] = norm_bias_tokens(model)
     unembed = unembedding(model, options, device, flagged)
     options.check_vocab(model.facts.d_vocab, n_excluded=model.facts.d_vocab
                         - unembed.weight.shape[1])

@@ -37,7 +37,7 @@ NEURON_MAP = Kind("neuron-map", 1, "neuron map", made="is of", fields={
     "model": str, "fingerprint": str, "architecture": str, "n_layers": COUNT, "d_mlp": COUNT,
     "d_model": COUNT, "d_vocab": COUNT, "options": dict, "vocab_sha256": str})
 VOCAB_FILE = "vocab.json"
-EXTRAS = ("calibration", "token_flags")
+EXTRAS = ("calibration", "token_flags", "norm_bias")
 _OLDER_TMP = ".tmp-*"  # temporaries of writers older than interp.atomic
 
 
@@ -54,7 +54,8 @@ class MapHeader:
     d_vocab: int
     options: DecodeOptions
     vocab_sha256: str
-    #: derived records: "calibration" (scale="calibrated"), "token_flags" (flagged_tokens)
+    #: derived records: "calibration" (scale="calibrated"), "token_flags" (flagged_tokens),
+    #: "norm_bias" (the largest-norm tokens of the folded unembedding; every new map has it)
     extras: dict[str, Any] = field(default_factory=dict, compare=False)
     #: the layers the writing run set out to map (None: not recorded, as in older maps)
     planned: tuple[int, ...] | None = field(default=None, compare=False)
@@ -81,6 +82,11 @@ class MapHeader:
         if planned is not None and not (isinstance(planned, list) and all(
                 type(x) is int and 0 <= x < ints["n_layers"] for x in planned)):
             raise ValueError(f"planned_layers is {str(planned)[:40]}, not a list of layers")
+        bias = data.get("norm_bias")
+        if bias is not None and not (isinstance(bias, dict) and isinstance(bias.get("ids"), list)
+                                     and all(type(t) is int and 0 <= t < ints["d_vocab"]
+                                             for t in bias["ids"])):
+            raise ValueError(f"norm_bias is {str(bias)[:40]}, not {{'share', 'ids': token ids}}")
         return cls(model=str(data["model"]), fingerprint=str(data["fingerprint"]),
                    architecture=str(data["architecture"]), **ints,
                    options=DecodeOptions.from_dict(data["options"]),

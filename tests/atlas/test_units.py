@@ -224,3 +224,29 @@ def test_concept_labels_and_example_index():
     assert found["monday"][3][0][3] == pytest.approx(float(rec["top_values"][2, 0]) / 2, abs=1e-3)
     assert found["weekday"][4] == [[0, 1, 0]] and found["colour"][2:] == [[], [], [[0, 2, 0]]]
     assert len(found["x"][3]) == min(4, DEFAULT_SEARCH_LIMIT)  # every neuron's examples hold x
+
+
+def test_norm_bias_tokens_are_recorded_and_set_aside(llama, tmp_path):
+    """A map records the 1 % of tokens with the largest folded-unembedding norm (recomputed
+    here), keeps them through a save and load, and the "most specialised" rule leaves them out
+    (a damaged record is refused when the map is read)."""
+    import json
+    import math
+
+    from interp.atlas.render import listable_tokens
+    from interp.neurons import NeuronMap, decode_neurons
+
+    nmap = decode_neurons(llama, layers=[0], top_k=3, bottom_k=1)
+    norms = llama.folded_unembedding(torch.float32)[0].norm(dim=0)
+    n = math.ceil(0.01 * norms.shape[0])
+    want = sorted(torch.sort(-norms, stable=True).indices[:n].tolist())
+    assert nmap.header.extras["norm_bias"] == {"share": 0.01, "ids": want}
+    ok = listable_tokens(nmap)
+    assert not ok[want].any()
+    nmap.save(tmp_path / "m")
+    assert NeuronMap.load(tmp_path / "m").header.extras["norm_bias"]["ids"] == want
+    cfg = json.loads((tmp_path / "m" / "cfg.json").read_text())
+    cfg["norm_bias"]["ids"] = [-1]
+    (tmp_path / "m" / "cfg.json").write_text(json.dumps(cfg))
+    with pytest.raises(InterpError, match="norm_bias"):
+        NeuronMap.load(tmp_path / "m")
