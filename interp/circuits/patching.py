@@ -9,6 +9,7 @@ that head alone removes the whole clean-vs-corrupted gap, 0 means no effect.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from torch import Tensor
 
 from interp.circuits.heads import pad, z_hook_names
 from interp.circuits.tasks.base import Task, answer_index, task_tokens
-from interp.errors import choices_error
+from interp.errors import choices_error, range_error
 from interp.hooks import attach
 from interp.models.resume import logits_at, record_block_inputs, run_from
 
@@ -90,14 +91,18 @@ def activation_patching(model: Model, task: Task, *, mode: str = "corrupted") ->
 @torch.no_grad()
 def patched_drops(
     model: Model, task: Task, where: Bool[Tensor, "n_classes n pos"] | None, *,
-    mode: str = "corrupted",
+    mode: str = "corrupted", layers: Sequence[int] | None = None,
 ) -> tuple[Float[Tensor, "n_layers n_heads n_classes"], float, float]:
     """(drop of the metric, clean mean, corrupted mean) when one head's hook_z is patched at
     the positions where[c] of each prompt (right-padded; None: every position), for every
-    layer, head and class c: one batched pass per layer and class (activation_patching)."""
+    layer (or only `layers`; the others are NaN), head and class c: one batched pass per
+    layer and class (activation_patching)."""
     if mode not in MODES:
         raise choices_error("patching mode", mode, MODES)
     f = model.facts
+    for layer in layers or ():
+        if not isinstance(layer, int) or not 0 <= layer < f.n_layers:
+            raise range_error("layer", layer, f.n_layers)
     clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     names = z_hook_names(model)
     corrupt_z: dict[str, Tensor] = {}
@@ -121,7 +126,11 @@ def patched_drops(
             corrupt_z[name] = mean.expand_as(z)
     masks = [None] if where is None else list(where.to(model.device).bool())
     raw = torch.zeros(f.n_layers, f.n_heads, len(masks))
+    if layers is not None:
+        raw[[x for x in range(f.n_layers) if x not in set(layers)]] = float("nan")
     for layer, name in enumerate(names):
+        if layers is not None and layer not in layers:
+            continue
         for c, mask in enumerate(masks):
             def patch(z: Tensor, hook: Any = None, _n: str = name, _m: Any = mask) -> Tensor:
                 z = z.clone()

@@ -6,6 +6,7 @@ templates line up by role, not by index. Same machinery and score as activation_
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,15 +67,16 @@ def position_masks(
 @torch.no_grad()
 def position_patching(
     model: Model, task: Task, positions: dict[str, Int[Tensor, " n"]], *,
-    mode: str = "corrupted",
+    mode: str = "corrupted", layers: Sequence[int] | None = None,
 ) -> PositionPatchResult:
     """Patch each head's hook_z at one position per prompt, for each named position (one
-    index per prompt): exact, one batched pass per layer and position over all heads."""
+    index per prompt): exact, one batched pass per layer and position over all heads.
+    layers: patch only these (the other layers' scores are NaN)."""
     if not positions:
         raise InterpError("no positions given; pass {name: [one index per prompt]}")
     start = time.perf_counter()
     masks = position_masks(model, task, positions)
-    raw, clean, corrupted = patched_drops(model, task, masks, mode=mode)
+    raw, clean, corrupted = patched_drops(model, task, masks, mode=mode, layers=layers)
     return PositionPatchResult(f"activation patching per position ({mode})", list(positions),
                                raw / _safe(clean - corrupted), raw, clean, corrupted,
                                time.perf_counter() - start)

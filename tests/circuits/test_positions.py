@@ -54,6 +54,8 @@ def test_position_patching_equals_a_loop_of_full_forwards(loaded, arch, tiny_tas
                 drop = float((clean - patched).mean())
                 assert float(result.raw[layer, head, c]) == pytest.approx(drop, abs=1e-5)
     assert float(result.raw.abs().max()) > 0.05
+    one = position_patching(model, task, positions, layers=[1])
+    assert torch.equal(one.raw[1], result.raw[1]) and bool(one.raw[0].isnan().all())
     whole = activation_patching(model, task)  # same clean and corrupted runs
     assert (result.clean, result.corrupted) == (whole.clean, whole.corrupted)
     gap = result.clean - result.corrupted
@@ -117,5 +119,7 @@ def test_position_errors(loaded, tiny_task):
         position_patching(model, task, {"x": torch.tensor([0, 1])})
     with pytest.raises(InterpError, match=r"position 'x' of prompt 0 is 14; valid: 0\.\.13"):
         position_patching(model, task, {"x": torch.tensor([14, 0, 0, 0])})
+    with pytest.raises(InterpError, match=r"layer 2 out of range; valid: 0\.\.1"):
+        position_patching(model, task, {"x": torch.zeros(4, dtype=torch.long)}, layers=[2])
     with pytest.raises(InterpError, match="unknown patching mode"):
         position_patching(model, task, {"x": torch.zeros(4, dtype=torch.long)}, mode="zero")
