@@ -156,7 +156,11 @@ def load_dataset(
             raise InterpError(f"dataset '{path}' is not a file")
     texts, raw, fmt, groups = read_file(path, text_column, label_column, group_column)
     labels, names = encode_labels(raw, str(path))
-    ds = ProbeDataset(name or _stem(path), texts, labels, names, str(path), {"format": fmt},
+    # a bundled dataset is named as shipped, not by where this installation keeps it, so
+    # results are the same bytes on every machine
+    source = (f"interp.data/datasets/{spec}.jsonl" if isinstance(spec, str) and spec in BUNDLED
+              else str(path))
+    ds = ProbeDataset(name or _stem(path), texts, labels, names, source, {"format": fmt},
                       groups if use_groups else None)
     return ds.balanced(max_per_class, seed)
 
