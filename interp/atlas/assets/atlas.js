@@ -38,6 +38,13 @@
     return e;
   }
   function fmt(x, d) { return x === null || x === undefined ? "–" : Number(x).toPrecision(d || 3); }
+  /* a probability, short enough for its column; stored to 5 decimals, so 0 is < 5e-6 and
+     one under 1e-4 has a single significant digit */
+  function fmtP(p) {
+    if (p === null || p === undefined) return "–";
+    if (p === 0) return "< 1e-5";
+    return p < 1e-4 ? p.toExponential(0) : p < 1e-3 ? p.toExponential(1) : p.toPrecision(3);
+  }
   function tok(text) { var s = el("span", "tok", text); s.title = text; return s; }
   function neuronHref(l, n) { return "neuron.html#" + (l | 0) + ":" + (n | 0); }
   function link(l, n, text, side) {
@@ -184,8 +191,9 @@
     var M = A.M, c = current(), l = c[0], n = c[1], side = c[2], status = document.getElementById("status");
     document.getElementById("prev").href = step(l, n, -1, side);
     document.getElementById("next").href = step(l, n, 1, side);
-    document.getElementById("browse").href = layerHref(M.layers.indexOf(l) >= 0 ? l : M.layers[0]);
-    document.getElementById("browse").textContent = "all neurons of layer " + l;
+    var bl = M.layers.indexOf(l) >= 0 ? l : M.layers[0];  // a layer not in the atlas: the first
+    document.getElementById("browse").href = layerHref(bl);
+    document.getElementById("browse").textContent = "all neurons of layer " + bl;
     sideLinks(l, n, side);
     document.getElementById("jump-layer").value = l; document.getElementById("jump-neuron").value = n;
     document.getElementById("title").textContent = "Layer " + l + " · neuron " + n;
@@ -238,7 +246,7 @@
         t.appendChild(head);
         part[2].forEach(function (r, k) {
           var tr = add(el("tr"), el("td", "num", k + 1), add(el("td"), tok(S[r[0]])), el("td", "num", fmt(r[1], 4)));
-          if (part[0] === "top") tr.appendChild(el("td", "num", fmt(r[2])));
+          if (part[0] === "top") tr.appendChild(el("td", "num", fmtP(r[2])));
           t.appendChild(tr);
         });
         pair.appendChild(t);
