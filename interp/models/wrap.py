@@ -58,7 +58,7 @@ def wrap_hf(hf_model: Any, tokenizer: Any, *, name: str | None = None,
             f"transformer-lens cannot wrap {name!r} ({type(hf_model).__name__}): "
             f"{type(err).__name__}: {_first_line(err)}"
         ) from err
-    return _model(bridge, hf_params, name=name, path=path, device=dev)
+    return _model(bridge, hf_params, name=name, path=path, device=dev, tokenizer=tokenizer)
 
 
 def wrap_bridge(bridge: Any, *, name: str | None = None) -> Model:
@@ -81,9 +81,11 @@ def wrap_bridge(bridge: Any, *, name: str | None = None) -> Model:
 
 
 def _model(bridge: Any, hf_params: list, *, name: str, path: Path | None,
-           device: torch.device) -> Model:
+           device: torch.device, tokenizer: Any = None) -> Model:
     """The Model: layout checked, eval mode, BOS rule of converted GGUF models, facts and
-    fingerprint."""
+    fingerprint. `tokenizer`: the model's own tokenizer as transformers loads it (the bridge's
+    is reconfigured by transformer-lens and always reports a BOS); read from `path` when not
+    given."""
     from interp.models.facts import facts_from_bridge
     from interp.models.fingerprint import fingerprint_params
     from interp.models.layouts import check_bridge
@@ -94,7 +96,11 @@ def _model(bridge: Any, hf_params: list, *, name: str, path: Path | None,
     source_info = _converted_source(path)
     if source_info is not None:
         # converted GGUF models: add BOS exactly when the model's own tokenizer does
-        bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(bridge.tokenizer)
+        if tokenizer is None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(tokenizer)
     hf_model = bridge.original_model
     facts = facts_from_bridge(bridge)
     fingerprint = fingerprint_params(hf_params, facts, hf_model.config)

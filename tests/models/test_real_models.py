@@ -177,8 +177,11 @@ def test_converted_directory_records_its_source(smol):
 def test_wrapping_a_loaded_real_model_keeps_its_fingerprint(smol):
     from interp import Model
 
+    assert smol.bridge.cfg.default_prepend_bos is False  # SmolLM2's tokenizer adds no BOS
+    smol.bridge.cfg.default_prepend_bos = True  # as transformer-lens boots it
     wrapped = Model.from_bridge(smol.bridge)
     assert (wrapped.fingerprint, wrapped.facts) == (smol.fingerprint, smol.facts)
+    assert smol.bridge.cfg.default_prepend_bos is False  # the model's own tokenizer decides
 
 
 @needs[SMOL]
