@@ -147,6 +147,17 @@ def hf_reference(tiny_model_dirs):
     return get
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`-n 2`, as CI runs the suite) each worker process keeps to one CPU
+    thread, torch's and its child processes' (notebook kernels, CLI runs), so that two workers
+    on two cores do not contend."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 #: Test folders whose tests run many tiny tensor ops: one torch thread is faster there than
 #: two contending threads (measured on the 2-core CI machine), so they get one.
 ONE_THREAD_FOLDERS = frozenset({"astprobe", "circuits", "sae"})
