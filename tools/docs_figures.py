@@ -140,7 +140,7 @@ FIGURES: tuple[DocFigure, ...] = (
         caption="SmolLM2-135M-Instruct: the AST probe's constituent F1 per residual row, "
                 "beside the random-init copy, the embedding row and the lookup table.",
         command=".venv/bin/python experiments/ast_probe_real.py",
-        width=1100, height=480, pending=True),
+        width=1100, height=480),
 )
 
 
