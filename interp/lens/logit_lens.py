@@ -146,11 +146,7 @@ def residual_log_probs(model: Model, resid: Float[Tensor, "... d_model"]
                        ) -> Float[Tensor, "... d_vocab"]:
     """log softmax of residual states decoded through the final norm and LM head (float32),
     with the architecture's final logit soft-capping where it has one."""
-    logits = model.folded_logits(resid)
-    softcap = getattr(model.hf_model.config, "final_logit_softcapping", None)
-    if softcap:
-        logits = softcap * torch.tanh(logits / softcap)
-    return logits.log_softmax(-1)
+    return model.cap_logits(model.folded_logits(resid)).log_softmax(-1)
 
 
 def _single_token(model: Model, text: str) -> int:

@@ -136,6 +136,12 @@ class Model:
         RMSNorm. Use before `@ W_U` when decoding a direction rather than a residual state."""
         return v - v.mean(-1, keepdim=True) if self.facts.norm == "layernorm" else v
 
+    def cap_logits(self, logits: Float[Tensor, "... d_vocab"]) -> Float[Tensor, "... d_vocab"]:
+        """The architecture's final logit soft-capping (cap * tanh(logits / cap), Gemma-2's
+        final_logit_softcapping), or `logits` unchanged where it has none."""
+        cap = getattr(self.hf_model.config, "final_logit_softcapping", None)
+        return cap * torch.tanh(logits / cap) if cap else logits
+
     def folded_logits(self, x: Float[Tensor, "... d_model"]) -> Float[Tensor, "... d_vocab"]:
         """Logits of final residual states through the folded unembedding (== the model's)."""
         w_u, b_u = self.folded_unembedding(torch.float32)

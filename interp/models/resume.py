@@ -111,8 +111,4 @@ def logits_at(
     """The model's logits at one position per row of a final residual stream (final norm,
     unembedding and the model's logit soft-capping, if any)."""
     x = resid[torch.arange(resid.shape[0], device=resid.device), positions.to(resid.device)]
-    logits = model.bridge.unembed(model.bridge.ln_final(x[:, None, :]))[:, 0]
-    softcap = getattr(model.hf_model.config, "final_logit_softcapping", None)
-    if softcap:
-        logits = softcap * torch.tanh(logits / softcap)
-    return logits
+    return model.cap_logits(model.bridge.unembed(model.bridge.ln_final(x[:, None, :]))[:, 0])

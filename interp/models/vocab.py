@@ -122,15 +122,12 @@ def repeat_probability(model: Model, ids: list[int], batch_size: int = 64) -> to
     sep = tok(REPEAT_SEPARATOR, add_special_tokens=False).input_ids
     hf = model.hf_model
     head = hf.get_output_embeddings()
-    softcap = getattr(hf.config, "final_logit_softcapping", None)
     out = torch.zeros(len(ids))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
         seqs = torch.tensor([pre + [t, *sep] * REPEAT_COPIES for t in chunk], device=model.device)
         hidden = hf.base_model(seqs).last_hidden_state[:, -1]
-        logits = head(hidden).float()
-        if softcap:
-            logits = softcap * torch.tanh(logits / softcap)
+        logits = model.cap_logits(head(hidden).float())
         probs = logits.softmax(-1)[torch.arange(len(chunk)), torch.tensor(chunk)]
         out[start:start + len(chunk)] = probs.cpu()
     return out
