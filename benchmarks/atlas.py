@@ -23,9 +23,13 @@ import argparse
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.browser import CHROMIUM
 
 PAGE_BUDGET = 1024 * 1024  # bytes one neuron page may load
 
@@ -47,7 +51,7 @@ def search_latency(site: Path, queries: list[str]) -> list[float]:
 
     times = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page()
         page.goto((site / "index.html").as_uri())
         for q in queries:

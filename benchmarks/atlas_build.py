@@ -22,11 +22,13 @@ import json
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.browser import CHROMIUM, ROWS_DRAWN, wait_until
 
 
 def sizes(site: Path) -> dict:
@@ -61,14 +63,12 @@ def browser_times(site: Path, queries: list[str], layer: int) -> dict:
             page.wait_for_selector("#results[data-previews-ms]", state="attached")
             lists.append(float(page.get_attribute("#results", "data-ms")))
             previews.append(float(page.get_attribute("#results", "data-previews-ms")))
-        wait = ("(b => b.dataset.hash === location.hash && b.dataset.ms)"
-                "(document.getElementById('b-rows'))")
         t0 = time.perf_counter()
         page.goto((site / "layer.html").as_uri() + f"#L={layer}")
-        page.wait_for_function(wait)
+        wait_until(page, ROWS_DRAWN)
         browse_open = (time.perf_counter() - t0) * 1000
         page.select_option("#b-sort", "act")
-        page.wait_for_function(wait)
+        wait_until(page, ROWS_DRAWN)
         resort = float(page.get_attribute("#b-rows", "data-ms"))
         rows = page.locator("#b-rows tr").count()
         browser.close()

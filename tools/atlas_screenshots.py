@@ -13,11 +13,11 @@ of neuron 29:807, a search for a concept from that page and layer 29's browse pa
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from tools.browser import CHROMIUM, ROWS_DRAWN, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img" / "atlas"
@@ -27,7 +27,6 @@ SMOL = "smollm2-135m-instruct"
 SMOL_LAYERS = ("0", "15", "29")
 SMOL_NEURON = (29, 807)  # up: " that" (p 1.00); it fires on the word before a "that"
 SMOL_QUERY = "colour"  # a token and a concept (29:1455 up: white, black, red, ...)
-CHROMIUM = os.environ.get("INTERP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def build(where: Path) -> Path:
@@ -69,8 +68,7 @@ def shoot(site: Path) -> None:
         page.wait_for_selector("#results[data-previews-ms]", state="attached")
         page.screenshot(path=str(OUT / "search.png"))
         page.goto((site / "layer.html").as_uri() + f"#L={layer}&sort=p1&side=all&page=1&q=day")
-        page.wait_for_function("(b => b.dataset.hash === location.hash && b.dataset.ms)"
-                               "(document.getElementById('b-rows'))")
+        wait_until(page, ROWS_DRAWN)
         page.screenshot(path=str(OUT / "layer.png"))
         page.goto((site / "neuron.html").as_uri() + f"#{layer}:{neuron}")
         page.wait_for_selector("#side-up .top td")
@@ -124,12 +122,11 @@ def shoot_smollm2(site: Path) -> list[str]:
         page.fill("#q", SMOL_QUERY)
         page.press("#q", "Enter")
         page.wait_for_selector("#results[data-previews-ms]", state="attached")
-        page.wait_for_function("[...document.querySelectorAll('#results-concepts li')]"
-                               ".slice(0, 12).every(li => li.dataset.preview === 'done')")
+        wait_until(page, "() => [...document.querySelectorAll('#results-concepts li')]"
+                         ".slice(0, 12).every(li => li.dataset.preview === 'done')")
         page.screenshot(path=str(OUT / names[1]))
         page.goto((site / "layer.html").as_uri() + f"#L={layer}&sort=p1&side=all&page=1")
-        page.wait_for_function("(b => b.dataset.hash === location.hash && b.dataset.ms)"
-                               "(document.getElementById('b-rows'))")
+        wait_until(page, ROWS_DRAWN)
         page.screenshot(path=str(OUT / names[2]))
         browser.close()
     return names

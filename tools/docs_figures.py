@@ -18,20 +18,19 @@ paste the lines `--markdown` prints after the page's first paragraph, then drop 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sys
 import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.browser import CHROMIUM, wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 OUT = DOCS / "img" / "figures"
 RESULTS = "experiments/results"
-CHROMIUM = os.environ.get("INTERP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SMOL = "smollm2-135m-instruct"
 
 
@@ -233,10 +232,9 @@ def render(entries: list[DocFigure]) -> list[Path]:
                                               "height": entry.height + 40},
                                     device_scale_factor=entry.scale)
             page.goto(html.as_uri())
-            page.wait_for_function(
-                "(() => { const g = document.querySelector('.js-plotly-plot');"
-                " return g && g._fullLayout && g.querySelector('.main-svg')"
-                " && document.fonts.status === 'loaded'; })()")
+            wait_until(page, "() => { const g = document.querySelector('.js-plotly-plot');"
+                             " return !!(g && g._fullLayout && g.querySelector('.main-svg'))"
+                             " && document.fonts.status === 'loaded'; }")
             page.evaluate("() => new Promise(r => requestAnimationFrame(() =>"
                           " requestAnimationFrame(r)))")
             page.locator(".js-plotly-plot").screenshot(path=str(entry.png),

@@ -5,12 +5,12 @@ CI; in CI, env CI set, a missing browser fails the tests)."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("INTERP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+from tools.browser import CHROMIUM
+
 CORPUS = [
     "The cat sat on the mat. A dog ran in the park with a red ball.",
     "Paris is the capital of France, and Rome is the capital of Italy.",

@@ -13,6 +13,7 @@ from interp.atlas import build_atlas, search_key, visible
 from interp.atlas.synthetic import synthetic_map, synthetic_records
 from interp.neurons import NeuronMap
 from interp.texts.wordlists import WEEKDAYS
+from tools.browser import ROWS_PAGE_DRAWN, wait_until
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -129,8 +130,7 @@ def shown_rows(page) -> list[tuple[int, str]]:
 
 def wait_page(page, number: int) -> None:
     """Until the rows of the current hash are drawn, on page `number`."""
-    page.wait_for_function(f"(b => b.dataset.hash === location.hash && b.dataset.page === "
-                           f"'{number}')(document.getElementById('b-rows'))")
+    wait_until(page, ROWS_PAGE_DRAWN, str(number))
 
 
 def test_browse_pages_sorts_and_filters_a_layer(two_sides, watch, artifacts):

@@ -17,6 +17,7 @@ import torch
 
 from interp.atlas import search_key, visible
 from interp.models import real
+from tools.browser import ROWS_PAGE_DRAWN, wait_until
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -245,9 +246,7 @@ def test_browsing_a_layer_reaches_its_last_neuron(smol_atlas, watch, artifacts):
     page.select_option("#b-sort", "index")
     rows, number = [], 1
     while True:  # every page, in index order, until "next" is off
-        page.wait_for_function(
-            f"(b => b.dataset.hash === location.hash && b.dataset.page === '{number}')"
-            "(document.getElementById('b-rows'))")
+        wait_until(page, ROWS_PAGE_DRAWN, str(number))
         rows += page.evaluate("() => [...document.querySelectorAll('#b-rows tr')].map("
                               "tr => [+tr.dataset.neuron, tr.dataset.side])")
         if page.locator("#p-next").get_attribute("class") == "off":
