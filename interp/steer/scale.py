@@ -169,8 +169,58 @@ def activation_scale(
 
 def default_scale(model: Model, site: str = "mlp_post") -> ActivationScale:
     """`activation_scale(model, site=site)` over the default corpus, all layers, computed
-    once per model and site and then reused."""
+    once per model and site and then reused: in this process, and across processes from the
+    cache directory (interp.models.cache; the file is named by the model's fingerprint, the site
+    a hash of every weight as it is now and a hash of the corpus text: another corpus, checkpoint
+    or edited neuron never reads it)."""
     per_model = _CACHE.setdefault(model.bridge, {})
     if site not in per_model:
-        per_model[site] = activation_scale(model, site=site)
+        per_model[site] = _disk_cached_scale(model, site)
     return per_model[site]
+
+
+#: Bump when activation_scale's statistics change, so that older cached files are not read.
+SCALE_VERSION = 1
+_STATS = ("max_abs", "max", "min", "mean", "std")
+
+
+def _disk_cached_scale(model: Model, site: str) -> ActivationScale:
+    """default_scale's file cache (best effort: a cache that cannot be read or written only
+    costs the computation)."""
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from interp.atomic import write_with
+    from interp.models.cache import cache_root
+    from interp.models.fingerprint import weights_digest
+
+    model.hook_name(site, 0)  # validates the site before anything is read or computed
+    docs = default_corpus(model=model)
+    text = hashlib.sha256("\x00".join(docs).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([weights_digest(model.bridge), site, text, SCALE_VERSION]
+                                    ).encode()).hexdigest()[:16]
+    path = cache_root() / "activation-scales" / f"{model.fingerprint}-{key}.safetensors"
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads(f.metadata()["scale"])
+        tensors = load_file(str(path))
+        return ActivationScale(site=site, layers=meta["layers"], n_tokens=meta["n_tokens"],
+                               fingerprint=model.fingerprint, meta=meta["meta"],
+                               **{k: tensors[k] for k in _STATS})
+    except (OSError, SafetensorError, KeyError, ValueError, TypeError):
+        pass  # absent, cut short or of another layout: computed again below
+    scale = activation_scale(model, site=site, corpus=docs)
+    scale.meta["corpus"] = "default"
+    meta = {"layers": scale.layers, "n_tokens": scale.n_tokens, "meta": scale.meta}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_with(path, lambda tmp: save_file(
+            {k: getattr(scale, k).contiguous() for k in _STATS}, str(tmp),
+            metadata={"scale": json.dumps(meta, sort_keys=True)}))
+    except OSError:
+        pass
+    return scale

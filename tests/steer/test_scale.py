@@ -59,3 +59,44 @@ def test_default_corpus_is_the_generated_stories():
     assert docs == list(generate_documents(5_000, seed=1))  # no model: the stories, seeded
     assert docs != default_corpus(5_000, seed=2)
     assert sum(map(len, docs)) >= 5_000 and all(isinstance(d, str) and d for d in docs)
+
+
+def test_default_scale_is_kept_on_disk_keyed_by_the_weights(loaded, tmp_path, monkeypatch):
+    """A second process reads default_scale from the cache directory (same tensors, no
+    computation); an edited neuron (same fingerprint, other weights) computes its own."""
+    import weakref
+
+    from interp.steer import scale as scale_mod
+
+    monkeypatch.setenv("INTERP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(scale_mod, "_CACHE", weakref.WeakKeyDictionary())
+    model = loaded("llama")
+    first = scale_mod.default_scale(model)
+    files = sorted((tmp_path / "activation-scales").glob("*.safetensors"))
+    assert len(files) == 1 and files[0].name.startswith(model.fingerprint)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    real = scale_mod.activation_scale
+    monkeypatch.setattr(scale_mod, "activation_scale", refuse)
+    scale_mod._CACHE.clear()  # as in a new process
+    again = scale_mod.default_scale(model)
+    assert (again.layers, again.n_tokens, again.site, again.meta) == (
+        first.layers, first.n_tokens, first.site, first.meta)
+    for name in ("max_abs", "max", "min", "mean", "std"):
+        assert torch.equal(getattr(again, name), getattr(first, name))
+
+    monkeypatch.setattr(scale_mod, "activation_scale", real)
+    down = model.neuron_vectors(0, "down")
+    saved = down[3].clone()
+    try:
+        with torch.no_grad():
+            down[3] *= 5
+        scale_mod._CACHE.clear()
+        edited = scale_mod.default_scale(model)
+    finally:
+        with torch.no_grad():
+            down[3] = saved
+    assert len(list((tmp_path / "activation-scales").glob("*.safetensors"))) == 2
+    assert not torch.equal(edited.max_abs[1], first.max_abs[1])  # layer 1 reads the edit
