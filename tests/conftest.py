@@ -151,8 +151,8 @@ def pytest_configure(config):
     """Under pytest-xdist (`-n 2`, as CI runs the suite) each worker process keeps to one CPU
     thread, torch's and its child processes' (notebook kernels, CLI runs), so that two workers
     on two cores do not contend."""
-    if hasattr(config.option, "loadscopereorder"):  # keep our order (pytest_collection_...)
-        config.option.loadscopereorder = False
+    if hasattr(config.option, "loadscopereorder"):  # xdist: keep pytest_collection_modifyitems'
+        config.option.loadscopereorder = False      # order, not "files with most tests first"
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
         import torch
@@ -160,42 +160,30 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
-#: Seconds that the slowest test groups take on one CI worker (measured 2026-12-02, fresh clone,
-#: two workers). They are scheduled first (longest first), so that the two workers finish
-#: together; the numbers only order the groups, nothing checks them.
-SLOWEST_GROUPS = {
+#: Seconds that the slowest test files take on one CI worker (measured 2026-12-02, fresh clone,
+#: two workers). `--dist loadfile` sends whole files to the workers in collection order; these
+#: go first (longest first), so that the two workers finish together. The numbers only order
+#: the files, nothing checks them.
+SLOWEST_FILES = {
+    "tests/test_notebooks.py": 185,
     "tests/circuits/test_circuits_real_study.py": 80,
     "tests/test_kill_resume.py": 69,
-    "tests/neurons/test_finetune_agreement_study.py": 66,
-    "tests/test_notebooks.py[09_neurons_smollm2.ipynb]": 46,
+    "tests/neurons/test_finetune_agreement_study.py": 60,
     "tests/neurons/test_neuron_summary_study.py": 41,
     "tests/cli/test_same_bytes.py": 37,
     "tests/atlas/test_browser_smollm2.py": 33,
     "tests/neurons/test_token_bias_study.py": 32,
     "tests/models/test_real_models.py": 31,
     "tests/cli/test_hostile_input.py": 29,
-    "tests/steer/test_concept_causal_study.py": 26,
+    "tests/steer/test_concept_causal_study.py": 28,
     "tests/probes/test_concept_depth_real_study.py": 21,
 }
-#: The parametrised test that executes one notebook: each notebook is a group of its own.
-NOTEBOOK_TEST = "tests/test_notebooks.py::test_notebook_runs_with_clean_outputs["
 
 
-def xdist_group(nodeid: str) -> str:
-    """The group a test runs in (`--dist loadgroup`): its file, or its notebook."""
-    if nodeid.startswith(NOTEBOOK_TEST):
-        return "tests/test_notebooks.py[" + nodeid[len(NOTEBOOK_TEST):]
-    return nodeid.split("::", 1)[0]
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Every test file is one xdist group (its module fixtures are built once, on one worker),
-    except that each notebook is its own (together they take ~180 s); the SLOWEST_GROUPS first,
-    the rest in collection order."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item.nodeid)))
-    items.sort(key=lambda item: -SLOWEST_GROUPS.get(xdist_group(item.nodeid), 0))
+    """The SLOWEST_FILES first, the rest in collection order (each file's tests stay together
+    and in order)."""
+    items.sort(key=lambda item: -SLOWEST_FILES.get(item.nodeid.split("::", 1)[0], 0))
 
 
 #: Test folders whose tests run many tiny tensor ops: one torch thread is faster there than
