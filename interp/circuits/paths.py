@@ -28,7 +28,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.circuits.edges import _activations, edge_graph, split_inputs
+from interp.circuits.edges import Graph, _activations, edge_graph, split_inputs
 from interp.circuits.heads import head_labels, z_hook_names
 from interp.circuits.patching import _last_logits, _padded_pair, _safe, task_metric
 from interp.circuits.tasks.base import Task
@@ -53,10 +53,10 @@ class PathResult:
     seconds: float
 
 
-def _check(model: Model, senders: Sequence[str], receivers: Sequence[str]) -> None:
+def _check(model: Model, graph: Graph, senders: Sequence[str], receivers: Sequence[str]
+           ) -> None:
     """InterpError naming the first unknown name or the first sender that does not run before
     a receiver."""
-    graph = edge_graph(model)
     heads = head_labels(model)
     if not senders or not receivers:
         raise InterpError("path patching needs at least one sender head and one receiver")
@@ -80,15 +80,15 @@ def path_patching(model: Model, task: Task, senders: Sequence[str],
     """Path patching of each head in `senders` (e.g. ["L16H0", "L17H4"]) to the `receivers`
     (e.g. ["L20H0.q", "L24H4.q"] or ["logits"]); two forward passes per sender (one when the
     receivers are only "logits"). See the module docstring."""
-    _check(model, senders, receivers)
     start = time.perf_counter()
     graph = edge_graph(model)
+    _check(model, graph, senders, receivers)
     hooks = dict(zip(graph.downstream, graph.down_hooks))
     wanted: dict[str, list[int | None]] = {}
     for r in receivers:
         name, head = hooks[r]
         wanted.setdefault(name, []).append(head)
-    n_heads = model.facts.n_heads
+    n_heads, heads = model.facts.n_heads, head_labels(model)
     clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     z_names = z_hook_names(model)
     with split_inputs(model):
@@ -98,7 +98,7 @@ def path_patching(model: Model, task: Task, senders: Sequence[str],
         corrupted = task_metric(_last_logits(model, corrupt_tok, lengths), task)
         raw = torch.zeros(len(senders))
         for i, sender in enumerate(senders):
-            layer, head = divmod(head_labels(model).index(sender), n_heads)
+            layer, head = divmod(heads.index(sender), n_heads)
             patched = _sender_metric(model, task, clean_tok, lengths, (clean_z, corrupt_z),
                                      (layer, head), wanted, set(receivers) == {"logits"})
             raw[i] = float((clean - patched).mean())

@@ -170,9 +170,9 @@ def activation_scale(
 def default_scale(model: Model, site: str = "mlp_post") -> ActivationScale:
     """`activation_scale(model, site=site)` over the default corpus, all layers, computed
     once per model and site and then reused: in this process, and across processes from the
-    cache directory (interp.models.cache; the file is named by the model's fingerprint, the site
-    a hash of every weight as it is now and a hash of the corpus text: another corpus, checkpoint
-    or edited neuron never reads it)."""
+    cache directory (interp.models.cache), keyed by a digest of every weight as it is now, the
+    site and a hash of the corpus text (another corpus, checkpoint or edited neuron never reads
+    it)."""
     per_model = _CACHE.setdefault(model.bridge, {})
     if site not in per_model:
         per_model[site] = _disk_cached_scale(model, site)
@@ -190,7 +190,8 @@ def _disk_cached_scale(model: Model, site: str) -> ActivationScale:
     import hashlib
     import json
 
-    from safetensors.torch import load_file, save_file
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import save_file
 
     from interp.atomic import write_with
     from interp.models.cache import cache_root
@@ -202,15 +203,12 @@ def _disk_cached_scale(model: Model, site: str) -> ActivationScale:
     key = hashlib.sha256(json.dumps([weights_digest(model.bridge), site, text, SCALE_VERSION]
                                     ).encode()).hexdigest()[:16]
     path = cache_root() / "activation-scales" / f"{model.fingerprint}-{key}.safetensors"
-    from safetensors import SafetensorError, safe_open
-
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads(f.metadata()["scale"])
-        tensors = load_file(str(path))
+            stats = {k: f.get_tensor(k) for k in _STATS}
         return ActivationScale(site=site, layers=meta["layers"], n_tokens=meta["n_tokens"],
-                               fingerprint=model.fingerprint, meta=meta["meta"],
-                               **{k: tensors[k] for k in _STATS})
+                               fingerprint=model.fingerprint, meta=meta["meta"], **stats)
     except (OSError, SafetensorError, KeyError, ValueError, TypeError):
         pass  # absent, cut short or of another layout: computed again below
     scale = activation_scale(model, site=site, corpus=docs)
