@@ -86,12 +86,12 @@ def test_batched_patching_equals_one_forward_per_head(planted, mode):
     names = z_hook_names(model)
     saved = {}
     with attach(model, {n: (lambda z, hook, _n=n: saved.__setitem__(_n, z.clone()))
-                        for n in names}):
+                        for n in names}), torch.no_grad():
         model.bridge(corrupt_tok)
     rows = torch.arange(len(lengths))
 
     def metric(fns):
-        with attach(model, fns):
+        with attach(model, fns), torch.no_grad():
             logits = model.bridge(clean_tok)
         return task_metric(logits[rows, lengths - 1], task)
 
