@@ -4,6 +4,10 @@ every analysis needs (hook names, raw weight vectors, folded unembedding, tokens
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +208,9 @@ class Model:
         """Greedy (default) or sampled generation through the bridge, so active hooks apply
         at every step. Returns the prompt plus continuation, as text for text input and as
         token ids for token input (pass return_type="tokens"/"str" to choose). Extra kwargs go
-        to TransformerBridge.generate (e.g. eos_token_id, freq_penalty, stop_strings)."""
+        to TransformerBridge.generate (e.g. eos_token_id, freq_penalty, stop_strings).
+        Each forward pass computes the logits of the last position only (generation reads no
+        other; the same numbers, bit for bit, without a [batch, prompt, vocab] tensor)."""
         kwargs.setdefault("verbose", False)
         if isinstance(prompt, Tensor):
             prompt = prompt.to(self.device)
@@ -212,9 +218,35 @@ class Model:
                     self.to_tokens(prompt, prepend_bos=prepend_bos).shape[-1])
         self.check_length(n_prompt + max_new_tokens,
                           f"max_new_tokens {max_new_tokens} after a prompt of {n_prompt} tokens")
-        with torch.no_grad():
+        with torch.no_grad(), _last_position_logits(self.hf_model):
             return self.bridge.generate(
                 prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
                 use_past_kv_cache=use_cache, temperature=temperature, top_k=top_k, top_p=top_p,
                 stop_at_eos=stop_at_eos, prepend_bos=prepend_bos, **kwargs,
             )
+
+
+@contextmanager
+def _last_position_logits(hf_model: torch.nn.Module) -> Iterator[None]:
+    """While active, the Hugging Face model's forward computes only the last position's logits
+    (its `logits_to_keep=1`), unless a caller passes another value; a model whose forward has
+    no such parameter is left as it is. Restored on exit, even when the body raises."""
+    original = hf_model.forward
+    if "logits_to_keep" not in inspect.signature(original).parameters:
+        yield
+        return
+    own = "forward" in vars(hf_model)
+
+    @functools.wraps(original)
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("logits_to_keep", 1)
+        return original(*args, **kwargs)
+
+    hf_model.forward = forward  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        if own:
+            hf_model.forward = original  # type: ignore[method-assign]
+        else:
+            del hf_model.forward

@@ -102,6 +102,43 @@ def test_cached_and_uncached_generation_agree(arch, loaded):
     assert torch.equal(cached[:, :8], prompt)
 
 
+def test_generation_computes_last_position_logits_only_and_same_tokens(arch, loaded,
+                                                                      monkeypatch):
+    from contextlib import nullcontext
+
+    from interp.models import model as model_mod
+
+    model = loaded(arch)
+    hf = model.hf_model
+    prompt = TOKENS[:2]
+    seen: list[int] = []
+    handle = hf.lm_head.register_forward_hook(lambda mod, args, out: seen.append(out.shape[1]))
+    try:
+        torch.manual_seed(5)
+        last = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
+        assert seen and set(seen) == {1}, seen  # the prefill too unembeds one position
+        assert "forward" not in vars(hf)  # the model's own forward again
+        monkeypatch.setattr(model_mod, "_last_position_logits", lambda hf_model: nullcontext())
+        seen.clear()
+        torch.manual_seed(5)
+        full = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
+        assert seen[0] == prompt.shape[1]
+    finally:
+        handle.remove()
+    assert torch.equal(last, full)
+
+
+def test_last_position_logits_undone_when_the_body_raises(loaded):
+    from interp.models.model import _last_position_logits
+
+    hf = loaded("llama").hf_model
+    with pytest.raises(RuntimeError, match="boom"), _last_position_logits(hf):
+        assert "forward" in vars(hf)
+        raise RuntimeError("boom")
+    assert "forward" not in vars(hf)
+    assert hf(TOKENS[:1]).logits.shape[1] == TOKENS.shape[1]
+
+
 def test_generate_text_and_tokens(loaded):
     model = loaded("gpt2")
     out = model.generate("The cat sat", 4, stop_at_eos=False)
