@@ -15,6 +15,12 @@ ioi-dev row, only the listed heads' layers patched per position).
    q/k/v inputs, MLP inputs, logits): the top edges overall and among the listed heads and
    the logits; the top `exact_edges` of the latter patched exactly (edge_patching) beside
    their first-order estimate.
+3. Path patching (interp.circuits.path_patching, Wang et al. 2022) traced back from the logits
+   as the paper does, without naming a head: every head's paths to the logits; then every
+   earlier head's paths to the queries of the heads that step found (name movers), to the
+   values of the heads found next (S-inhibition), to the keys of the heads found after that
+   (induction); what each head found attends to beside it (experiments/circuits_real.py's
+   ioi_attention).
 
 Writes experiments/results/circuits_edges_real/<model>[.quick].json (sorted keys, rounded,
 no wall times). Wall times are printed.
@@ -79,6 +85,46 @@ def _parse(head: str) -> tuple[int, int]:
     return int(layer), int(h)
 
 
+def path_chain(model: Model, task: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Wang et al.'s chain of path-patching steps (inputs' "paths"): each step's receivers are
+    the q/k/v inputs of the heads the previous step found (score >= threshold, at most
+    max_receivers, largest first), its senders every head of an earlier layer."""
+    from interp.circuits.heads import head_labels
+    from interp.circuits.paths import path_patching
+
+    f = model.facts
+    kv, group = ("H" if f.n_kv_heads == f.n_heads else "KV"), f.n_heads // f.n_kv_heads
+    steps: list[dict[str, Any]] = []
+    found: list[str] = []
+    for name, kind in spec["steps"]:
+        if kind == "logits":
+            receivers, until = ["logits"], f.n_layers
+        elif not found:
+            break
+        else:
+            receivers = []
+            for head in found:
+                layer, h = _parse(head)
+                r = f"{head}.q" if kind == "q" else f"L{layer}{kv}{h // group}.{kind}"
+                receivers += [r] if r not in receivers else []
+            until = min(_parse(head)[0] for head in found)
+        senders = [h for h in head_labels(model)
+                   if spec.get("senders_from", 0) <= _parse(h)[0] < until]
+        if not senders:
+            break
+        result = path_patching(model, task, senders, receivers)
+        scores = dict(zip(senders, result.scores.tolist()))
+        say("circuits-edges-real", f"paths, {name}: {len(senders)} senders -> "
+                                   f"{', '.join(receivers)} in {result.seconds:.1f} s")
+        ranked = sorted(senders, key=lambda h: (-abs(scores[h]), h))
+        found = [h for h in sorted(senders, key=lambda h: (-scores[h], h))
+                 if scores[h] >= spec["threshold"]][:spec["max_receivers"]]
+        steps.append({"name": name, "receivers": receivers, "n_senders": len(senders),
+                      "top": [{"head": h, "score": scores[h]} for h in ranked[:spec["top"]]],
+                      "found": found})
+    return steps
+
+
 def run_study(model: Model, inputs: dict[str, Any]) -> dict[str, Any]:
     from experiments.common import rounded
     from interp.circuits import (
@@ -117,6 +163,11 @@ def run_study(model: Model, inputs: dict[str, Any]) -> dict[str, Any]:
     gap = eap.clean - eap.corrupted
     say("circuits-edges-real", f"positions {t_pos:.1f} s ({len(layers)} layers), EAP "
                                f"{t_eap:.1f} s, exact edges {t_exact:.1f} s")
+    from experiments.circuits_real import ioi_attention
+
+    chain = path_chain(model, task, inputs["paths"])
+    named = sorted({x["head"] for step in chain for x in step["top"]}, key=_parse)
+    attention = ioi_attention(model, task, [_parse(h) for h in named])
     edge = lambda u, d, s: {"upstream": u, "downstream": d, "eap": s}
     result = {
         "model": model.name, "fingerprint": model.fingerprint,
@@ -133,6 +184,7 @@ def run_study(model: Model, inputs: dict[str, Any]) -> dict[str, Any]:
             "exact": [{**edge(u, d, s), "exact": float(x) / gap}
                       for (u, d, s), x in zip(checked, exact.tolist())],
         },
+        "paths": {"steps": chain, "attention": attention},
     }
     return rounded(result)
 
@@ -163,6 +215,17 @@ def markdown_tables(result: dict[str, Any]) -> str:
               "|---|---|"]
     lines += [f"| {x['upstream']} -> {x['downstream']} | {x['eap']:+.3f} |"
               for x in e["top_overall"]]
+    cells = ("END->IO", "END->S2", "S2->S1", "S2->S1+1")
+    attention = result["paths"]["attention"]
+    for i, step in enumerate(result["paths"]["steps"], 1):
+        title = (f"Path patching, step {i} ({step['name']}): {step['n_senders']} senders -> "
+                 f"{', '.join(step['receivers'])}; found: {', '.join(step['found']) or 'none'}")
+        lines += ["", title, "", "| head | path score | " + " | ".join(cells) + " |",
+                  "|---|---|" + "---|" * len(cells)]
+        for x in step["top"]:
+            a = attention[x["head"]]
+            lines.append(f"| {x['head']} | {x['score']:+.3f} | "
+                         + " | ".join(f"{a[c]:.2f}" for c in cells) + " |")
     return "\n".join(lines)
 
 

@@ -28,12 +28,13 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.circuits.edges import Graph, _activations, edge_graph, split_inputs
+from interp.circuits.edges import FINAL, Graph, _activations, edge_graph, split_inputs
 from interp.circuits.heads import head_labels, z_hook_names
 from interp.circuits.patching import _last_logits, _padded_pair, _safe, task_metric
 from interp.circuits.tasks.base import Task
 from interp.errors import InterpError
 from interp.hooks import attach
+from interp.models.resume import BlockInputs, logits_at, record_block_inputs, run_from
 
 if TYPE_CHECKING:
     from interp.models.model import Model
@@ -76,10 +77,13 @@ def _check(model: Model, graph: Graph, senders: Sequence[str], receivers: Sequen
 
 @torch.no_grad()
 def path_patching(model: Model, task: Task, senders: Sequence[str],
-                  receivers: Sequence[str]) -> PathResult:
+                  receivers: Sequence[str], *, batch_prompts: int = 512) -> PathResult:
     """Path patching of each head in `senders` (e.g. ["L16H0", "L17H4"]) to the `receivers`
-    (e.g. ["L20H0.q", "L24H4.q"] or ["logits"]); two forward passes per sender (one when the
-    receivers are only "logits"). See the module docstring."""
+    (e.g. ["L20H0.q", "L24H4.q"] or ["logits"]); see the module docstring. Batched and
+    resumed as activation_patching is: the senders of one layer run together, one copy of the
+    prompts each (at most `batch_prompts` prompt copies per pass), step 1 from the sender's
+    layer on and step 2 from the first receiver's layer on (interp.models.resume), with only
+    the last positions unembedded. Step 2 is skipped when the receivers are only "logits"."""
     start = time.perf_counter()
     graph = edge_graph(model)
     _check(model, graph, senders, receivers)
@@ -88,38 +92,60 @@ def path_patching(model: Model, task: Task, senders: Sequence[str],
     for r in receivers:
         name, head = hooks[r]
         wanted.setdefault(name, []).append(head)
+    n_layers = model.facts.n_layers
+    step2_from = min(n_layers if name == FINAL else int(name.split(".")[1]) for name in wanted)
     n_heads, heads = model.facts.n_heads, head_labels(model)
     clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
+    n = len(lengths)
     z_names = z_hook_names(model)
     with split_inputs(model):
-        clean_z = _activations(model, clean_tok, z_names)
         corrupt_z = _activations(model, corrupt_tok, z_names)
-        clean = task_metric(_last_logits(model, clean_tok, lengths), task)
         corrupted = task_metric(_last_logits(model, corrupt_tok, lengths), task)
+        clean_z = _activations(model, clean_tok, z_names)
+        inputs, logits = record_block_inputs(model, clean_tok)
+        last = lengths.to(logits.device) - 1
+        clean = task_metric(logits[torch.arange(n, device=logits.device), last], task)
+        del logits
+        order = sorted(range(len(senders)), key=lambda i: heads.index(senders[i]))
+        groups: list[list[int]] = []
+        for i in order:  # senders of one layer together, at most batch_prompts copies a pass
+            layer = heads.index(senders[i]) // n_heads
+            if (groups and heads.index(senders[groups[-1][0]]) // n_heads == layer
+                    and (len(groups[-1]) + 1) * n <= max(batch_prompts, n)):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
         raw = torch.zeros(len(senders))
-        for i, sender in enumerate(senders):
-            layer, head = divmod(heads.index(sender), n_heads)
-            patched = _sender_metric(model, task, clean_tok, lengths, (clean_z, corrupt_z),
-                                     (layer, head), wanted, set(receivers) == {"logits"})
-            raw[i] = float((clean - patched).mean())
+        for group in groups:
+            flat = [heads.index(senders[i]) for i in group]
+            patched = _group_metric(model, task, inputs, last, (clean_z, corrupt_z),
+                                    (flat[0] // n_heads, [f % n_heads for f in flat]),
+                                    wanted, step2_from)
+            for c, i in enumerate(group):
+                raw[i] = float((clean - patched[c * n:(c + 1) * n]).mean())
     clean_mean, corrupt_mean = float(clean.mean()), float(corrupted.mean())
     return PathResult(list(senders), list(receivers), raw / _safe(clean_mean - corrupt_mean), raw,
                       clean_mean, corrupt_mean, time.perf_counter() - start)
 
 
-def _sender_metric(model: Model, task: Task, tokens: Tensor, lengths: Tensor,
-                   z: tuple[dict[str, Tensor], dict[str, Tensor]], sender: tuple[int, int],
-                   wanted: dict[str, list[int | None]], only_logits: bool) -> Tensor:
-    """The per-prompt metric after path patching one sender (steps 1 and 2)."""
+def _group_metric(model: Model, task: Task, inputs: BlockInputs, last: Tensor,
+                  z: tuple[dict[str, Tensor], dict[str, Tensor]],
+                  senders: tuple[int, list[int]], wanted: dict[str, list[int | None]],
+                  step2_from: int) -> Tensor:
+    """The metric of every prompt copy [copies x n] after path patching the heads `senders`
+    = (layer, [head per copy]) of one layer, copy c patching head c (steps 1 and 2)."""
     clean_z, corrupt_z = z
-    layer, head = sender
+    layer, group = senders
+    k, n = len(group), inputs.batch
+    last = last.repeat(k)
     recorded: dict[str, Tensor] = {}
 
     def freeze(name: str, at: int) -> Any:
         def hold(x: Tensor, hook: Any = None) -> Tensor:
-            new = clean_z[name].clone()
+            new = clean_z[name].repeat(k, 1, 1, 1)
             if at == layer:
-                new[:, :, head] = corrupt_z[name][:, :, head]
+                for c, head in enumerate(group):
+                    new[c * n:(c + 1) * n, :, head] = corrupt_z[name][:, :, head]
             return new.to(x.dtype)
 
         return hold
@@ -142,10 +168,14 @@ def _sender_metric(model: Model, task: Task, tokens: Tensor, lengths: Tensor,
 
         return set_inputs
 
-    fns = [(n, freeze(n, at)) for at, n in enumerate(z_hook_names(model))]
-    with attach(model, fns + [(n, record(n)) for n in wanted]):
-        logits = _last_logits(model, tokens, lengths)
-    if only_logits:
-        return task_metric(logits, task)
-    with attach(model, [(n, put(n)) for n in wanted]):
-        return task_metric(_last_logits(model, tokens, lengths), task)
+    z_names = z_hook_names(model)
+    fns = [(z_names[at], freeze(z_names[at], at)) for at in range(layer, len(z_names))]
+    with attach(model, fns + [(name, record(name)) for name in wanted]):
+        resid = run_from(model, inputs, layer, inputs.hidden[layer].repeat(k, 1, 1))
+        logits = logits_at(model, resid, last)
+    if set(wanted) != {FINAL}:
+        with attach(model, [(name, put(name)) for name in wanted]):  # step2_from < n_layers
+            resid = run_from(model, inputs, step2_from,
+                             inputs.hidden[step2_from].repeat(k, 1, 1))
+            logits = logits_at(model, resid, last)
+    return torch.cat([task_metric(logits[c * n:(c + 1) * n], task) for c in range(k)])

@@ -1,8 +1,10 @@
 """The positions-and-edges study on SmolLM2 (experiments/circuits_edges_real.py) in its reduced
 CI form: it runs, its JSON has every part in the right shape (a score per head and named
 position, NaN-free; the whole EAP graph's size; top edges among the chosen heads only; exact
-patching beside the first ones), and the markdown tables read it. Two measured facts the
-docs quote are checked too: the induction head L17H4 acts at S2, L20H0 at END."""
+patching beside the first ones; the path-patching chain's steps, each one's receivers read
+off the heads the step before found), and the markdown tables read it. Measured facts the
+docs quote are checked too: the induction head L17H4 acts at S2, L20H0 at END; path
+patching from the logits finds the name mover L23H0, then L20H0 into its query."""
 
 from __future__ import annotations
 
@@ -59,8 +61,27 @@ def test_quick_study_writes_every_part(quick, experiment, capsys):
     # measured on these 2 prompts: induction head at S2 (0.53), S-inhibition at END (0.58)
     assert pos["heads"]["L17H4"]["largest_at"] == "S2"
     assert pos["heads"]["L20H0"]["largest_at"] == "END"
+    steps = result["paths"]["steps"]
+    spec = inputs["paths"]
+    assert [s["name"] for s in steps] == [name for name, _ in spec["steps"]]
+    assert steps[0]["receivers"] == ["logits"] and steps[0]["n_senders"] == 10 * 9
+    for before, step in zip(steps, steps[1:]):
+        assert step["receivers"] == [f"{h}.q" for h in before["found"]]
+        assert step["n_senders"] == 9 * (min(int(h[1:].split("H")[0]) for h in before["found"])
+                                         - spec["senders_from"])
+    for step in steps:
+        top = step["top"]
+        assert len(top) == min(spec["top"], step["n_senders"])
+        assert [abs(x["score"]) for x in top] == sorted((abs(x["score"]) for x in top),
+                                                        reverse=True)
+        assert all(x["head"] in result["paths"]["attention"] for x in top)
+        assert len(step["found"]) <= spec["max_receivers"]
+        assert all(x["score"] >= spec["threshold"] for x in top if x["head"] in step["found"])
+    # measured on these 2 prompts: L23H0 (END->IO 0.71) +0.35 direct; L20H0 +0.14 into its query
+    assert steps[0]["found"] == ["L23H0"] and steps[1]["found"] == ["L20H0"]
     capsys.readouterr()
     assert experiment("circuits_edges_real").main(["--quick", "--out", str(out),
                                                    "--markdown"]) == 0
     table = capsys.readouterr().out
     assert "| L17H4 | induction" in table and "exact edge patching" in table
+    assert "Path patching, step 2 (name movers' queries): 27 senders -> L23H0.q" in table

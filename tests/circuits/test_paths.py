@@ -4,7 +4,8 @@ activation patching); any sender's result equals a reference built another way (
 change added at its layer's attention output as z_delta @ W_O, every head's hook_z held at its
 clean value, and each receiver's input moved by the difference it saw, or set to it when the
 receiver reads the whole residual, as the paper's step 3 replaces receiver inputs); bad names
-are refused."""
+are refused; batching the senders of a layer (one copy of the prompts each) changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -102,6 +103,8 @@ def test_each_sender_equals_an_independent_reference(loaded, arch, tiny_task):
         want = torch.tensor([_reference(model, tiny_task, s, receivers) for s in senders])
         torch.testing.assert_close(result.raw, want, atol=2e-5, rtol=1e-4)
         assert result.raw.abs().sum() > 0  # the tiny models' random heads do move the metric
+        one_by_one = path_patching(model, tiny_task, senders, receivers, batch_prompts=1)
+        torch.testing.assert_close(one_by_one.raw, result.raw, atol=1e-6, rtol=1e-5)
 
 
 def test_bad_names_and_orders_are_refused(loaded, tiny_task):
