@@ -8,6 +8,7 @@ patching from the logits finds the name mover L23H0, then L20H0 into its query."
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -65,7 +66,7 @@ def test_quick_study_writes_every_part(quick, experiment, capsys):
     spec = inputs["paths"]
     assert [s["name"] for s in steps] == [name for name, _ in spec["steps"]]
     assert steps[0]["receivers"] == ["logits"] and steps[0]["n_senders"] == 10 * 9
-    for before, step in zip(steps, steps[1:]):
+    for before, step in itertools.pairwise(steps):
         assert step["receivers"] == [f"{h}.q" for h in before["found"]]
         assert step["n_senders"] == 9 * (min(int(h[1:].split("H")[0]) for h in before["found"])
                                          - spec["senders_from"])
