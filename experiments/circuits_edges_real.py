@@ -19,8 +19,8 @@ ioi-dev row, only the listed heads' layers patched per position).
    as the paper does, without naming a head: every head's paths to the logits; then every
    earlier head's paths to the queries of the heads that step found (name movers), to the
    values of the heads found next (S-inhibition), to the keys of the heads found after that
-   (induction); what each head found attends to beside it (experiments/circuits_real.py's
-   ioi_attention).
+   (induction; senders: every head before the deepest receiver); what each head found
+   attends to beside it (experiments/circuits_real.py's ioi_attention).
 
 Writes experiments/results/circuits_edges_real/<model>[.quick].json (sorted keys, rounded,
 no wall times). Wall times are printed.
@@ -88,7 +88,8 @@ def _parse(head: str) -> tuple[int, int]:
 def path_chain(model: Model, task: Any, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Wang et al.'s chain of path-patching steps (inputs' "paths"): each step's receivers are
     the q/k/v inputs of the heads the previous step found (score >= threshold, at most
-    max_receivers, largest first), its senders every head of an earlier layer."""
+    max_receivers, largest first), its senders every head of a layer before the deepest of
+    them (a receiver that runs before a sender is left clean for it)."""
     from interp.circuits.heads import head_labels
     from interp.circuits.paths import path_patching
 
@@ -107,7 +108,7 @@ def path_chain(model: Model, task: Any, spec: dict[str, Any]) -> list[dict[str, 
                 layer, h = _parse(head)
                 r = f"{head}.q" if kind == "q" else f"L{layer}{kv}{h // group}.{kind}"
                 receivers += [r] if r not in receivers else []
-            until = min(_parse(head)[0] for head in found)
+            until = max(_parse(head)[0] for head in found)  # each sender reaches one
         senders = [h for h in head_labels(model)
                    if spec.get("senders_from", 0) <= _parse(h)[0] < until]
         if not senders:

@@ -12,7 +12,9 @@ For each sender head s, on the clean prompts:
 
 Receivers are named as edge_graph's downstream inputs: a head's query, key or value input
 ("L20H0.q", under grouped-query attention "L20KV0.k"), an MLP's input ("MLP12") or "logits"
-(the final residual: then step 1's logits are the answer). The score is the drop of the metric
+(the final residual: then step 1's logits are the answer). Receivers may sit at different
+depths: a sender must run before at least one of them, and one that runs before the sender
+keeps its clean input for that sender (there is no path). The score is the drop of the metric
 over the clean - corrupted gap, as activation_patching reports. Models that normalise a head's
 output before it joins the residual (Gemma's post-norms) are refused, as by edge attribution.
 """
@@ -56,8 +58,8 @@ class PathResult:
 
 def _check(model: Model, graph: Graph, senders: Sequence[str], receivers: Sequence[str]
            ) -> None:
-    """InterpError naming the first unknown name or the first sender that does not run before
-    a receiver."""
+    """InterpError naming the first unknown name or the first sender that runs before none of
+    the receivers (a receiver that runs before a sender keeps its clean input: no path)."""
     heads = head_labels(model)
     if not senders or not receivers:
         raise InterpError("path patching needs at least one sender head and one receiver")
@@ -70,9 +72,10 @@ def _check(model: Model, graph: Graph, senders: Sequence[str], receivers: Sequen
             raise InterpError(f"unknown receiver {r!r}; valid: {', '.join(names[:4])}, ... "
                               f"{names[-1]} ({len(names)} in all)")
     for s in senders:
-        for r in receivers:
-            if not bool(graph.allowed[graph.upstream.index(s), graph.downstream.index(r)]):
-                raise InterpError(f"sender {s!r} does not run before receiver {r!r}")
+        if not any(bool(graph.allowed[graph.upstream.index(s), graph.downstream.index(r)])
+                   for r in receivers):
+            raise InterpError(f"sender {s!r} does not run before any receiver "
+                              f"({', '.join(receivers)})")
 
 
 @torch.no_grad()
@@ -158,6 +161,8 @@ def _group_metric(model: Model, task: Task, inputs: BlockInputs, last: Tensor,
 
     def put(name: str) -> Any:
         def set_inputs(x: Tensor, hook: Any = None) -> Tensor:
+            if name not in recorded:  # read before the senders' layer: clean, no path to it
+                return x
             x = x.clone()
             for h in wanted[name]:
                 if h is None:  # the whole input is the receiver

@@ -68,7 +68,7 @@ def test_quick_study_writes_every_part(quick, experiment, capsys):
     assert steps[0]["receivers"] == ["logits"] and steps[0]["n_senders"] == 10 * 9
     for before, step in itertools.pairwise(steps):
         assert step["receivers"] == [f"{h}.q" for h in before["found"]]
-        assert step["n_senders"] == 9 * (min(int(h[1:].split("H")[0]) for h in before["found"])
+        assert step["n_senders"] == 9 * (max(int(h[1:].split("H")[0]) for h in before["found"])
                                          - spec["senders_from"])
     for step in steps:
         top = step["top"]

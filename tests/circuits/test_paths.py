@@ -4,8 +4,8 @@ activation patching); any sender's result equals a reference built another way (
 change added at its layer's attention output as z_delta @ W_O, every head's hook_z held at its
 clean value, and each receiver's input moved by the difference it saw, or set to it when the
 receiver reads the whole residual, as the paper's step 3 replaces receiver inputs); bad names
-are refused; batching the senders of a layer (one copy of the prompts each) changes nothing.
-"""
+are refused; a receiver that runs before a sender is left clean for it; batching the senders of
+a layer (one copy of the prompts each) changes nothing."""
 
 from __future__ import annotations
 
@@ -107,13 +107,24 @@ def test_each_sender_equals_an_independent_reference(loaded, arch, tiny_task):
         torch.testing.assert_close(one_by_one.raw, result.raw, atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_a_receiver_before_the_sender_is_left_clean(loaded, arch, tiny_task):
+    model = loaded(arch)
+    both = path_patching(model, tiny_task, ["L0H0", "L1H0"], ["L1H1.q", "logits"])
+    alone = [path_patching(model, tiny_task, ["L0H0"], ["L1H1.q", "logits"]).raw[0],
+             path_patching(model, tiny_task, ["L1H0"], ["logits"]).raw[0]]
+    torch.testing.assert_close(both.raw, torch.stack(alone), atol=1e-6, rtol=1e-5)
+    assert float(both.raw[1]) == pytest.approx(_reference(model, tiny_task, "L1H0", ["logits"]),
+                                               abs=2e-5)
+
+
 def test_bad_names_and_orders_are_refused(loaded, tiny_task):
     model = loaded("gpt2")
     with pytest.raises(InterpError, match="unknown sender 'L9H0'"):
         path_patching(model, tiny_task, ["L9H0"], ["logits"])
     with pytest.raises(InterpError, match="unknown receiver 'L1H0.x'"):
         path_patching(model, tiny_task, ["L0H0"], ["L1H0.x"])
-    with pytest.raises(InterpError, match="'L1H0' does not run before receiver 'L1H1.q'"):
+    with pytest.raises(InterpError, match="'L1H0' does not run before any receiver .L1H1.q."):
         path_patching(model, tiny_task, ["L1H0"], ["L1H1.q"])
     with pytest.raises(InterpError, match="at least one sender"):
         path_patching(model, tiny_task, [], ["logits"])
