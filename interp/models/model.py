@@ -218,7 +218,8 @@ class Model:
                     self.to_tokens(prompt, prepend_bos=prepend_bos).shape[-1])
         self.check_length(n_prompt + max_new_tokens,
                           f"max_new_tokens {max_new_tokens} after a prompt of {n_prompt} tokens")
-        with torch.no_grad(), _last_position_logits(self.hf_model):
+        last_only = not kwargs.get("return_cache")  # that replays the output: every position
+        with torch.no_grad(), _last_position_logits(self.hf_model, enabled=last_only):
             return self.bridge.generate(
                 prompt, max_new_tokens=max_new_tokens, do_sample=do_sample,
                 use_past_kv_cache=use_cache, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -227,12 +228,13 @@ class Model:
 
 
 @contextmanager
-def _last_position_logits(hf_model: torch.nn.Module) -> Iterator[None]:
+def _last_position_logits(hf_model: torch.nn.Module, enabled: bool = True) -> Iterator[None]:
     """While active, the Hugging Face model's forward computes only the last position's logits
     (its `logits_to_keep=1`), unless a caller passes another value; a model whose forward has
-    no such parameter is left as it is. Restored on exit, even when the body raises."""
+    no such parameter (or `enabled=False`) is left as it is. Restored on exit, even when the
+    body raises."""
     original = hf_model.forward
-    if "logits_to_keep" not in inspect.signature(original).parameters:
+    if not enabled or "logits_to_keep" not in inspect.signature(original).parameters:
         yield
         return
     own = "forward" in vars(hf_model)

@@ -118,7 +118,7 @@ def test_generation_computes_last_position_logits_only_and_same_tokens(arch, loa
         last = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
         assert seen and set(seen) == {1}, seen  # the prefill too unembeds one position
         assert "forward" not in vars(hf)  # the model's own forward again
-        monkeypatch.setattr(model_mod, "_last_position_logits", lambda hf_model: nullcontext())
+        monkeypatch.setattr(model_mod, "_last_position_logits", lambda hf_model, enabled=True: nullcontext())
         seen.clear()
         torch.manual_seed(5)
         full = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
@@ -126,6 +126,14 @@ def test_generation_computes_last_position_logits_only_and_same_tokens(arch, loa
     finally:
         handle.remove()
     assert torch.equal(last, full)
+
+
+def test_generation_with_return_cache_keeps_every_position(loaded):
+    model = loaded("gpt2")
+    out, cache = model.generate(TOKENS[:1], 3, stop_at_eos=False, return_cache=True)
+    assert out.shape == (1, TOKENS.shape[1] + 3)
+    assert cache["unembed.hook_out"].shape[1] == out.shape[1]  # the logits of every position
+    assert "forward" not in vars(model.hf_model)
 
 
 def test_last_position_logits_undone_when_the_body_raises(loaded):
