@@ -118,7 +118,8 @@ def test_generation_computes_last_position_logits_only_and_same_tokens(arch, loa
         last = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
         assert seen and set(seen) == {1}, seen  # the prefill too unembeds one position
         assert "forward" not in vars(hf)  # the model's own forward again
-        monkeypatch.setattr(model_mod, "_last_position_logits", lambda hf_model, enabled=True: nullcontext())
+        monkeypatch.setattr(model_mod, "_last_position_logits",
+                            lambda hf_model, enabled=True: nullcontext())
         seen.clear()
         torch.manual_seed(5)
         full = model.generate(prompt, 6, do_sample=True, stop_at_eos=False)
