@@ -90,11 +90,11 @@ def path_chain(model: Model, task: Any, spec: dict[str, Any]) -> list[dict[str, 
     the q/k/v inputs of the heads the previous step found (score >= threshold, at most
     max_receivers, largest first), its senders every head of a layer before the deepest of
     them (a receiver that runs before a sender is left clean for it)."""
+    from interp.circuits.edges import head_input
     from interp.circuits.heads import head_labels
     from interp.circuits.paths import path_patching
 
     f = model.facts
-    kv, group = ("H" if f.n_kv_heads == f.n_heads else "KV"), f.n_heads // f.n_kv_heads
     steps: list[dict[str, Any]] = []
     found: list[str] = []
     for name, kind in spec["steps"]:
@@ -103,11 +103,8 @@ def path_chain(model: Model, task: Any, spec: dict[str, Any]) -> list[dict[str, 
         elif not found:
             break
         else:
-            receivers = []
-            for head in found:
-                layer, h = _parse(head)
-                r = f"{head}.q" if kind == "q" else f"L{layer}{kv}{h // group}.{kind}"
-                receivers += [r] if r not in receivers else []
+            receivers = list(dict.fromkeys(head_input(model, *_parse(head), kind)
+                                           for head in found))  # a KV input once
             until = max(_parse(head)[0] for head in found)  # each sender reaches one
         senders = [h for h in head_labels(model)
                    if spec.get("senders_from", 0) <= _parse(h)[0] < until]

@@ -58,10 +58,19 @@ class Graph:
     allowed: Bool[Tensor, "n_up n_down"]
 
 
+def head_input(model: Model, layer: int, head: int, which: str) -> str:
+    """The edge-graph name of query head (layer, head)'s `which` input ("q", "k" or "v"):
+    "L20H0.q"; under grouped-query attention its key and value are its KV head's, "L20KV0.k"."""
+    f = model.facts
+    if which == "q" or f.n_kv_heads == f.n_heads:
+        return f"{head_label(layer, head)}.{which}"
+    return f"L{layer}KV{head // (f.n_heads // f.n_kv_heads)}.{which}"
+
+
 def edge_graph(model: Model) -> Graph:
     """The graph of `model`: input, heads and MLPs upstream; q/k/v, MLP and logits down."""
     f = model.facts
-    kv = "H" if f.n_kv_heads == f.n_heads else "KV"
+    group = f.n_heads // f.n_kv_heads
     up: list[tuple[str, tuple[str, int | None], int]] = [("input", ("blocks.0.hook_resid_pre",
                                                                     None), -1)]
     down: list[tuple[str, tuple[str, int | None], float]] = []
@@ -71,8 +80,8 @@ def edge_graph(model: Model) -> Graph:
             down.append((f"{head_label(layer, h)}.q", (f"{attn}.hook_q_input", h), layer))
         for which in "kv":
             for h in range(f.n_kv_heads):
-                down.append((f"L{layer}{kv}{h}.{which}", (f"{attn}.hook_{which}_input", h),
-                             layer))
+                down.append((head_input(model, layer, h * group, which),
+                             (f"{attn}.hook_{which}_input", h), layer))
         mlp_at = layer if f.parallel_attn_mlp else layer + 0.5  # reads this layer's heads?
         down.append((f"MLP{layer}", (f"blocks.{layer}.hook_mlp_in", None), mlp_at))
         for h in range(f.n_heads):

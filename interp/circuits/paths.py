@@ -30,7 +30,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from interp.circuits.edges import FINAL, Graph, _activations, edge_graph, split_inputs
+from interp.circuits.edges import FINAL, Graph, edge_graph, split_inputs
 from interp.circuits.heads import head_labels, z_hook_names
 from interp.circuits.patching import _last_logits, _padded_pair, _safe, task_metric
 from interp.circuits.tasks.base import Task
@@ -97,38 +97,45 @@ def path_patching(model: Model, task: Task, senders: Sequence[str],
         wanted.setdefault(name, []).append(head)
     n_layers = model.facts.n_layers
     step2_from = min(n_layers if name == FINAL else int(name.split(".")[1]) for name in wanted)
-    n_heads, heads = model.facts.n_heads, head_labels(model)
+    heads = head_labels(model)
+    where = [divmod(heads.index(s), model.facts.n_heads) for s in senders]  # (layer, head)
     clean_tok, corrupt_tok, lengths = _padded_pair(model, task)
     n = len(lengths)
+    per_pass = max(batch_prompts // n, 1)  # senders (prompt copies) per pass
+    groups: list[list[int]] = []  # senders of one layer together
+    for i in sorted(range(len(senders)), key=lambda i: where[i]):
+        if groups and where[groups[-1][0]][0] == where[i][0] and len(groups[-1]) < per_pass:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
     z_names = z_hook_names(model)
+    corrupt_z: dict[str, Tensor] = {}
+    clean_z: dict[str, Tensor] = {}
     with split_inputs(model):
-        corrupt_z = _activations(model, corrupt_tok, z_names)
-        corrupted = task_metric(_last_logits(model, corrupt_tok, lengths), task)
-        clean_z = _activations(model, clean_tok, z_names)
-        inputs, logits = record_block_inputs(model, clean_tok)
+        with attach(model, {name: _keeper(corrupt_z, name) for name in z_names}):
+            corrupted = task_metric(_last_logits(model, corrupt_tok, lengths), task)
+        with attach(model, {name: _keeper(clean_z, name) for name in z_names}):
+            inputs, logits = record_block_inputs(model, clean_tok)
         last = lengths.to(logits.device) - 1
         clean = task_metric(logits[torch.arange(n, device=logits.device), last], task)
         del logits
-        order = sorted(range(len(senders)), key=lambda i: heads.index(senders[i]))
-        groups: list[list[int]] = []
-        for i in order:  # senders of one layer together, at most batch_prompts copies a pass
-            layer = heads.index(senders[i]) // n_heads
-            if (groups and heads.index(senders[groups[-1][0]]) // n_heads == layer
-                    and (len(groups[-1]) + 1) * n <= max(batch_prompts, n)):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
         raw = torch.zeros(len(senders))
         for group in groups:
-            flat = [heads.index(senders[i]) for i in group]
             patched = _group_metric(model, task, inputs, last, (clean_z, corrupt_z),
-                                    (flat[0] // n_heads, [f % n_heads for f in flat]),
+                                    (where[group[0]][0], [where[i][1] for i in group]),
                                     wanted, step2_from)
             for c, i in enumerate(group):
                 raw[i] = float((clean - patched[c * n:(c + 1) * n]).mean())
     clean_mean, corrupt_mean = float(clean.mean()), float(corrupted.mean())
     return PathResult(list(senders), list(receivers), raw / _safe(clean_mean - corrupt_mean), raw,
                       clean_mean, corrupt_mean, time.perf_counter() - start)
+
+
+def _keeper(store: dict[str, Tensor], name: str) -> Any:
+    def keep(x: Tensor, hook: Any = None) -> None:
+        store[name] = x.detach().clone()
+
+    return keep
 
 
 def _group_metric(model: Model, task: Task, inputs: BlockInputs, last: Tensor,
@@ -153,12 +160,6 @@ def _group_metric(model: Model, task: Task, inputs: BlockInputs, last: Tensor,
 
         return hold
 
-    def record(name: str) -> Any:
-        def keep(x: Tensor, hook: Any = None) -> None:
-            recorded[name] = x.detach().clone()
-
-        return keep
-
     def put(name: str) -> Any:
         def set_inputs(x: Tensor, hook: Any = None) -> Tensor:
             if name not in recorded:  # read before the senders' layer: clean, no path to it
@@ -175,7 +176,7 @@ def _group_metric(model: Model, task: Task, inputs: BlockInputs, last: Tensor,
 
     z_names = z_hook_names(model)
     fns = [(z_names[at], freeze(z_names[at], at)) for at in range(layer, len(z_names))]
-    with attach(model, fns + [(name, record(name)) for name in wanted]):
+    with attach(model, fns + [(name, _keeper(recorded, name)) for name in wanted]):
         resid = run_from(model, inputs, layer, inputs.hidden[layer].repeat(k, 1, 1))
         logits = logits_at(model, resid, last)
     if set(wanted) != {FINAL}:

@@ -210,7 +210,8 @@ class Model:
         token ids for token input (pass return_type="tokens"/"str" to choose). Extra kwargs go
         to TransformerBridge.generate (e.g. eos_token_id, freq_penalty, stop_strings).
         Each forward pass computes the logits of the last position only (generation reads no
-        other; the same numbers, bit for bit, without a [batch, prompt, vocab] tensor)."""
+        other; the same numbers, bit for bit, without a [batch, prompt, vocab] tensor), except
+        with return_cache, whose replay of the output keeps every position."""
         kwargs.setdefault("verbose", False)
         if isinstance(prompt, Tensor):
             prompt = prompt.to(self.device)
