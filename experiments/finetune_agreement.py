@@ -5,7 +5,8 @@ briefly on the committed real-text corpus (python-docs, train split) and every c
 up-projection neurons are decoded and compared with the start.
 
 Recipe (experiments/inputs/finetune_agreement.json): blocks of `block` tokens cut from the
-train split's documents joined by EOS, in order; `batch` blocks per step; AdamW (lr, no
+train split's documents joined by EOS, in order, each opened by BOS where the model's tokenizer
+opens every text with it (Gemma; not SmolLM2); `batch` blocks per step; AdamW (lr, no
 weight decay, gradient norm clipped to 1) for `steps` steps, every parameter trained (the tied
 embedding / LM head too, as in a real fine-tune); seed fixed. At each checkpoint: the loss on
 held-out blocks (held_out split) and the up map with the paper's decode (center "none", scale
@@ -21,7 +22,8 @@ dequantised weights.
     .venv/bin/python experiments/finetune_agreement.py --quick   # CI: 2 steps, 2 layers
     .venv/bin/python experiments/finetune_agreement.py --keep-checkpoint ft/  # keep the weights
 
-Writes experiments/results/finetune_agreement/<model>[.quick].json (sorted keys, rounded).
+Writes experiments/results/finetune_agreement/<model>[.quick].json (sorted keys, rounded), or
+<result_name>[.quick].json where the inputs name one (two recipes of one model).
 """
 
 from __future__ import annotations
@@ -66,19 +68,24 @@ def load_inputs(path: Path = INPUTS_PATH, quick: bool = False) -> dict[str, Any]
 
 def blocks(model: str, tokenizer: Any, split: str, n_blocks: int, block: int) -> torch.Tensor:
     """[n_blocks, block] token ids: the split of `model`'s default corpus, documents in order,
-    joined by EOS."""
+    joined by EOS, each block opened by BOS where the tokenizer opens every text with it
+    (Gemma's held-out loss is 5.55 nats without it, 3.61 with it)."""
+    from interp.models.wrap import tokenizer_adds_bos
     from interp.texts import default_documents
 
+    first = [tokenizer.bos_token_id] if tokenizer_adds_bos(tokenizer) else []
+    width = block - len(first)
     ids: list[int] = []
-    n_chars = 4 * n_blocks * block  # about 3.5 characters per token here; trimmed below
-    while len(ids) < n_blocks * block:
+    n_chars = 4 * n_blocks * width  # about 3.5 characters per token here; trimmed below
+    while len(ids) < n_blocks * width:
         ids = []
         for doc in default_documents(model, n_chars, split=split):
             ids += tokenizer.encode(doc, add_special_tokens=False) + [tokenizer.eos_token_id]
         if n_chars > 10**7:
-            raise SystemExit(f"the {split} split has fewer than {n_blocks * block} tokens")
+            raise SystemExit(f"the {split} split has fewer than {n_blocks * width} tokens")
         n_chars *= 2
-    return torch.tensor(ids[: n_blocks * block]).reshape(n_blocks, block)
+    body = torch.tensor(ids[: n_blocks * width]).reshape(n_blocks, width)
+    return torch.cat([torch.tensor(first, dtype=body.dtype).expand(n_blocks, len(first)), body], 1)
 
 
 def lm_loss(hf: Any, batch: torch.Tensor) -> torch.Tensor:
@@ -140,7 +147,7 @@ def run_study(inputs: dict[str, Any], keep: Path | None = None, log: bool = True
     source = prepare(inputs["model"])
     tokenizer = AutoTokenizer.from_pretrained(source)
     torch.manual_seed(inputs["seed"])
-    hf = AutoModelForCausalLM.from_pretrained(source, torch_dtype=torch.float32)
+    hf = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
     train = blocks(inputs["model"], tokenizer, "train", inputs["steps"] * inputs["batch"],
                    inputs["block"])
     held = blocks(inputs["model"], tokenizer, "held_out", inputs["eval_blocks"], inputs["block"])
@@ -181,7 +188,8 @@ def run_study(inputs: dict[str, Any], keep: Path | None = None, log: bool = True
 def write_result(result: dict[str, Any], out: Path) -> Path:
     from experiments.common import result_path, write_json
 
-    return write_json(result_path(out, result["model"], result["inputs"]["quick"]), result)
+    name = result["inputs"].get("result_name", result["model"])
+    return write_json(result_path(out, name, result["inputs"]["quick"]), result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

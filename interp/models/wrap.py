@@ -100,7 +100,7 @@ def _model(bridge: Any, hf_params: list, *, name: str, path: Path | None,
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        bridge.cfg.default_prepend_bos = _tokenizer_adds_bos(tokenizer)
+        bridge.cfg.default_prepend_bos = tokenizer_adds_bos(tokenizer)
     hf_model = bridge.original_model
     facts = facts_from_bridge(bridge)
     fingerprint = fingerprint_params(hf_params, facts, hf_model.config)
@@ -176,7 +176,9 @@ def _converted_source(path: Path | None) -> dict | None:
         return None
 
 
-def _tokenizer_adds_bos(tokenizer: Any) -> bool:
+def tokenizer_adds_bos(tokenizer: Any) -> bool:
+    """Whether the Hugging Face tokenizer opens every text with its BOS token by default (Gemma's
+    does, SmolLM2's does not)."""
     bos = tokenizer.bos_token_id
     ids = tokenizer("x").input_ids
     return bos is not None and bool(ids) and ids[0] == bos
